@@ -1,0 +1,197 @@
+package clock
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"testing"
+	"time"
+)
+
+var start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))
+
+func TestSimulatedAdvancesAtRate(t *testing.T) {
+	r0 := time.Now()
+	c := Simulated(start, 1000)
+	prev := c.Now()
+	if prev.Before(start) {
+		t.Fatalf("first Now() = %v, before start %v", prev, start)
+	}
+	for range 1000 {
+		now := c.Now()
+		if now.Before(prev) {
+			t.Fatalf("Now() went backwards: %v after %v", now, prev)
+		}
+		prev = now
+	}
+	time.Sleep(20 * time.Millisecond) // real time, to measure the rate
+	business := c.Now().Sub(start)
+	elapsed := time.Since(r0)
+	// The clock was made after r0 and read before time.Since, so its business elapsed time
+	// is at most 1000 × real; and the sleep alone is worth 20 business seconds.
+	if business < 20*time.Second || business > 1000*elapsed+time.Millisecond {
+		t.Fatalf("after %v real, business elapsed %v; want between 20s and %v", elapsed, business, 1000*elapsed)
+	}
+	if loc := c.Now().Location(); loc != start.Location() {
+		t.Errorf("Now() in %v, want the start's zone %v", loc, start.Location())
+	}
+}
+
+func TestSimulatedRejectsBadRate(t *testing.T) {
+	for _, rate := range []float64{0, -1, math.NaN(), math.Inf(1)} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Simulated(start, %v) did not panic", rate)
+				}
+			}()
+			Simulated(start, rate)
+		}()
+	}
+}
+
+func TestTimersNeverFireEarly(t *testing.T) {
+	for name, c := range map[string]Clock{
+		"real":      Real(),
+		"simulated": Simulated(start, 1000),
+	} {
+		t.Run(name, func(t *testing.T) {
+			// 20 business ms on the real clock, 20 business s (20 real ms) simulated.
+			step := 20 * time.Millisecond
+			if name == "simulated" {
+				step = 20 * time.Second
+			}
+			at := c.Now().Add(step)
+			tm := c.At(at)
+			select {
+			case <-tm.C:
+			case <-time.After(10 * time.Second):
+				t.Fatal("timer did not fire within 10 s")
+			}
+			if now := c.Now(); now.Before(at) {
+				t.Fatalf("timer fired at %v, before its instant %v", now, at)
+			}
+			if tm.Stop() {
+				t.Error("Stop after firing reported true")
+			}
+			if err := c.Until(context.Background(), at.Add(-time.Hour)); err != nil {
+				t.Errorf("Until a past instant: %v", err)
+			}
+		})
+	}
+}
+
+func TestUntilCancelled(t *testing.T) {
+	for name, c := range map[string]Clock{
+		"real":      Real(),
+		"simulated": Simulated(start, 1000),
+		"manual":    Manual(start),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- c.Until(ctx, c.Now().Add(1000*time.Hour)) }()
+			cancel()
+			select {
+			case err := <-done:
+				if !errors.Is(err, context.Canceled) {
+					t.Fatalf("Until = %v, want context.Canceled", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Until did not return after cancel")
+			}
+		})
+	}
+}
+
+func TestStoppedTimerNeverFires(t *testing.T) {
+	c := Simulated(start, 1000)
+	tm := c.At(c.Now().Add(5 * time.Second)) // 5 real ms
+	if !tm.Stop() {
+		t.Fatal("Stop of a pending timer reported false")
+	}
+	select {
+	case <-tm.C:
+		t.Fatal("stopped timer fired")
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+func TestManualWakesOnAdvance(t *testing.T) {
+	m := Manual(start)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- m.Until(ctx, start.Add(time.Hour)) }()
+	if err := m.BlockUntil(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	m.Advance(59 * time.Minute)
+	select {
+	case err := <-done:
+		t.Fatalf("woke %v before its instant", err)
+	default:
+	}
+	m.Advance(time.Minute)
+	if err := <-done; err != nil {
+		t.Fatalf("Until = %v", err)
+	}
+	if n := m.Waiters(); n != 0 {
+		t.Errorf("%d waiters left after firing", n)
+	}
+	if got := m.Now(); !got.Equal(start.Add(time.Hour)) {
+		t.Errorf("Now() = %v, want %v", got, start.Add(time.Hour))
+	}
+}
+
+func TestManualStopAndPast(t *testing.T) {
+	m := Manual(start)
+	select {
+	case <-m.At(start).C:
+	default:
+		t.Fatal("timer at the current instant is not fired")
+	}
+	tm := m.At(start.Add(time.Second))
+	if !tm.Stop() || tm.Stop() {
+		t.Fatal("Stop should report true once, then false")
+	}
+	m.Set(start.Add(time.Hour))
+	select {
+	case <-tm.C:
+		t.Fatal("stopped timer fired")
+	default:
+	}
+	m.Set(start) // backwards is allowed; it wakes nothing
+	if got := m.Now(); !got.Equal(start) {
+		t.Errorf("Now() after Set back = %v", got)
+	}
+}
+
+func TestManualConcurrentWaiters(t *testing.T) {
+	m := Manual(start)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	const n = 100
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			at := start.Add(time.Duration(i+1) * time.Minute)
+			if err := m.Until(ctx, at); err != nil {
+				t.Errorf("waiter %d: %v", i, err)
+				return
+			}
+			if now := m.Now(); now.Before(at) {
+				t.Errorf("waiter %d woke at %v, before %v", i, now, at)
+			}
+		})
+	}
+	if err := m.BlockUntil(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		go m.Now()
+		m.Advance(time.Minute)
+	}
+	wg.Wait()
+}
