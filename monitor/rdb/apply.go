@@ -1,0 +1,206 @@
+package rdb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/duban-gov/duban/monitor"
+)
+
+// ClaimDirty claims up to perPartition dirty cases in every partition, in one pipelined
+// round trip, leasing each for lease (real time). A claimed case that is not committed or
+// dead-lettered before its lease lapses is claimed again by whoever asks next — that is how
+// the work of a replica that died between storing and applying is recovered.
+func (s *Store) ClaimDirty(ctx context.Context, realNow time.Time, lease time.Duration, perPartition int) ([]string, error) {
+	calls := make([]call, Partitions)
+	for p := range Partitions {
+		calls[p] = call{keys: []string{s.k.dirty(p)},
+			args: []any{realNow.UnixMilli(), lease.Milliseconds(), perPartition}}
+	}
+	cmds, err := s.runScript(ctx, claimScript, calls)
+	if err != nil {
+		return nil, fmt.Errorf("rdb: claim dirty: %w", err)
+	}
+	var ids []string
+	for _, c := range cmds {
+		flat, err := c.StringSlice()
+		if err != nil {
+			return nil, fmt.Errorf("rdb: claim dirty: %w", err)
+		}
+		for i := 0; i+1 < len(flat); i += 2 {
+			ids = append(ids, flat[i])
+		}
+	}
+	return ids, nil
+}
+
+// DirtyCount returns how many cases wait to be applied (for metrics and tests).
+func (s *Store) DirtyCount(ctx context.Context) (int64, error) {
+	pipe := s.c.Pipeline()
+	cmds := make([]*redis.IntCmd, Partitions)
+	for p := range Partitions {
+		cmds[p] = pipe.ZCard(ctx, s.k.dirty(p))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, fmt.Errorf("rdb: count dirty: %w", err)
+	}
+	var n int64
+	for _, c := range cmds {
+		n += c.Val()
+	}
+	return n, nil
+}
+
+// Snapshot is a case as read for applying: its events and the versions they were read at.
+type Snapshot struct {
+	CaseID     string
+	Department string
+	Events     []monitor.Event
+	Ver        string // event version ("0" when the case has none)
+	SV         string // state version, "" before the first commit
+	State      []byte // the state JSON of the last commit, nil before the first
+	Stage      string // index fields of the last commit
+	Level      string
+}
+
+// LoadCases reads cases for applying in one pipelined round trip. The case hash is read
+// before the events in the same pipeline, so an event stored in between bumps `ver` past the
+// one read and the commit is refused: a state never claims to reflect events it did not see.
+func (s *Store) LoadCases(ctx context.Context, ids []string) ([]Snapshot, error) {
+	pipe := s.c.Pipeline()
+	heads := make([]*redis.SliceCmd, len(ids))
+	evs := make([]*redis.MapStringStringCmd, len(ids))
+	for i, id := range ids {
+		heads[i] = pipe.HMGet(ctx, s.k.caseKey(id), "dept", "ver", "sv", "state", "stage", "level")
+		evs[i] = pipe.HGetAll(ctx, s.k.events(id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return nil, fmt.Errorf("rdb: load cases: %w", err)
+	}
+	out := make([]Snapshot, len(ids))
+	for i, id := range ids {
+		h := heads[i].Val()
+		str := func(j int) string {
+			if j < len(h) {
+				if v, ok := h[j].(string); ok {
+					return v
+				}
+			}
+			return ""
+		}
+		events, err := decodeEvents(id, evs[i].Val())
+		if err != nil {
+			return nil, err
+		}
+		snap := Snapshot{CaseID: id, Department: str(0), Ver: str(1), SV: str(2),
+			Stage: str(4), Level: str(5), Events: events}
+		if snap.Ver == "" {
+			snap.Ver = "0"
+		}
+		if st := str(3); st != "" {
+			snap.State = []byte(st)
+		}
+		out[i] = snap
+	}
+	return out, nil
+}
+
+// Commit is a computed state ready to be written for the snapshot it was computed from.
+type Commit struct {
+	Snap        *Snapshot
+	State       []byte
+	Stage       string
+	Level       string
+	NextTimer   time.Time // business time of the next threshold; zero for none
+	Transitions []any     // each marshalled to JSON into the partition's outbox
+}
+
+// CommitCases writes computed states in one pipelined round trip. ok[i] is false when the
+// case changed since its snapshot (a new event, or another applier committed first): the
+// caller reloads and recomputes it. A committed case leaves the dirty set and the dead
+// letters, and its transitions are in its partition's outbox — all in one atomic step.
+func (s *Store) CommitCases(ctx context.Context, cs []Commit) (ok []bool, err error) {
+	calls := make([]call, len(cs))
+	for i := range cs {
+		c := &cs[i]
+		id := c.Snap.CaseID
+		p := Partition(id)
+		next := ""
+		if !c.NextTimer.IsZero() {
+			next = strconv.FormatInt(c.NextTimer.UnixMilli(), 10)
+		}
+		args := []any{id, c.Snap.Ver, c.Snap.SV, c.State, c.Stage, c.Level, c.Snap.Stage, c.Snap.Level,
+			next, s.outboxMax, len(c.Transitions)}
+		for _, t := range c.Transitions {
+			b, err := json.Marshal(t)
+			if err != nil {
+				return nil, fmt.Errorf("rdb: encode transition of %s: %w", id, err)
+			}
+			args = append(args, b)
+		}
+		calls[i] = call{keys: []string{
+			s.k.caseKey(id), s.k.dirty(p), s.k.timers(p), s.k.outbox(p),
+			s.k.idxAll(p), s.k.idxDept(p, c.Snap.Department), s.k.dead(p),
+			s.k.idxStage(p, c.Snap.Stage), s.k.idxStage(p, c.Stage),
+			s.k.idxLevel(p, c.Snap.Level), s.k.idxLevel(p, c.Level),
+		}, args: args}
+	}
+	cmds, err := s.runScript(ctx, commitScript, calls)
+	if err != nil {
+		return nil, fmt.Errorf("rdb: commit: %w", err)
+	}
+	ok = make([]bool, len(cs))
+	for i, c := range cmds {
+		n, _ := c.Int()
+		ok[i] = n == 1
+	}
+	return ok, nil
+}
+
+// DeadLetter is a case whose stored events cannot be applied, with the reason.
+type DeadLetter struct {
+	CaseID     string    `json:"id"`
+	Department string    `json:"department"`
+	Reason     string    `json:"reason"`
+	EventIDs   []string  `json:"event_ids"`
+	At         time.Time `json:"at"`
+}
+
+// PutDeadLetter parks a case that cannot be applied, unless a new event arrived since its
+// snapshot (then it stays dirty: the new event may make it applicable). It reports whether
+// the letter was written.
+func (s *Store) PutDeadLetter(ctx context.Context, snap *Snapshot, d DeadLetter) (bool, error) {
+	doc, err := json.Marshal(d)
+	if err != nil {
+		return false, fmt.Errorf("rdb: encode dead letter: %w", err)
+	}
+	p := Partition(snap.CaseID)
+	c, err := s.runOne(ctx, deadLetterScript,
+		[]string{s.k.caseKey(snap.CaseID), s.k.dirty(p), s.k.dead(p)}, snap.CaseID, snap.Ver, doc)
+	if err != nil {
+		return false, fmt.Errorf("rdb: dead letter %s: %w", snap.CaseID, err)
+	}
+	n, _ := c.Int()
+	return n == 1, nil
+}
+
+// MarkDirty makes cases claimable again now (dead-letter replay, calendar reload). It
+// also bumps each case's change version, so an apply already under way with the old inputs
+// cannot commit and drop the mark: it conflicts and recomputes. A case already dirty keeps
+// its earlier score.
+func (s *Store) MarkDirty(ctx context.Context, realNow time.Time, ids ...string) error {
+	pipe := s.c.Pipeline()
+	for _, id := range ids {
+		pipe.HIncrBy(ctx, s.k.caseKey(id), "ver", 1)
+		pipe.ZAddNX(ctx, s.k.dirty(Partition(id)), redis.Z{Score: float64(realNow.UnixMilli()), Member: id})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("rdb: mark dirty: %w", err)
+	}
+	return nil
+}

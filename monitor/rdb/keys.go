@@ -1,0 +1,80 @@
+package rdb
+
+import (
+	"hash/crc32"
+	"strconv"
+)
+
+// Every Redis key duban uses is built here, with its type and retention.
+//
+// Cases are spread over a fixed number of partitions. All keys of one case, and the
+// per-partition sets that a case's scripts touch (dirty set, timers, outbox, indexes), carry
+// the partition's hash tag `{pN}`, so every Lua script touches exactly one slot and Redis
+// Cluster needs no multi-slot transaction (DESIGN.md invariant 7). What spans partitions is
+// read by visiting every partition (bounded: Partitions round trips, pipelined).
+//
+// The prefix (default "duban:") lets tests run in parallel on one Redis and lets several
+// deployments share one. It must not contain '{' or '}', or the hash tag would move.
+
+// Partitions is the number of partitions. It is fixed for a deployment: changing it would
+// move cases between partitions. 64 spreads a million open cases ~15,600 per partition and
+// spreads evenly over the slots of a small cluster.
+const Partitions = 64
+
+// Partition returns the partition of a case.
+func Partition(caseID string) int {
+	return int(crc32.ChecksumIEEE([]byte(caseID)) % Partitions)
+}
+
+type keys struct{ prefix string }
+
+// tag is the hash tag of a partition: "{p17}".
+func (k keys) tag(p int) string { return k.prefix + "{p" + strconv.Itoa(p) + "}:" }
+
+// events: HASH event_id → stored event JSON (the event as received plus received_at).
+// Kept for the life of the deployment: it is the source of truth the case is folded from.
+func (k keys) events(caseID string) string { return k.tag(Partition(caseID)) + "ev:" + caseID }
+
+// caseKey: HASH of one case: dept (owner department, fixed by the first accepted event),
+// ver (event version, +1 per stored event), sv (state version, +1 per commit), applied (the
+// event version the state reflects), state (JSON of the computed case), and the index
+// fields it is listed under (stage, level, due). Kept for the life of the deployment.
+func (k keys) caseKey(caseID string) string { return k.tag(Partition(caseID)) + "case:" + caseID }
+
+// dirty: ZSET case_id → real-time ms at which the case may next be claimed for applying.
+// A case enters at ingest (score = now) and leaves only when a commit made with its latest
+// event version succeeds; a claim pushes its score one lease ahead, so a replica that dies
+// mid-apply leaves it to be reclaimed when the lease lapses.
+func (k keys) dirty(p int) string { return k.tag(p) + "dirty" }
+
+// timers: ZSET case_id → business-time ms of the case's next threshold (DOMAIN.md alert
+// instants). Written by every commit; consumed by the timer engine.
+func (k keys) timers(p int) string { return k.tag(p) + "timers" }
+
+// outbox: STREAM of the partition's transitions (stage changes, decisions, level changes,
+// alerts), written by the commit script in the same atomic step as the state; consumers build
+// counters, aggregates and the alert stream from it idempotently. Trimmed to ~outboxMaxLen.
+func (k keys) outbox(p int) string { return k.tag(p) + "outbox" }
+
+// Index sets: ZSET with score 0 and member case_id, so members sort by case_id (lex order)
+// and pages are stable under ZRANGEBYLEX. idxAll lists every case; the others narrow it.
+func (k keys) idxAll(p int) string               { return k.tag(p) + "idx:all" }
+func (k keys) idxDept(p int, dept string) string { return k.tag(p) + "idx:dept:" + dept }
+func (k keys) idxStage(p int, st string) string  { return k.tag(p) + "idx:stage:" + st }
+func (k keys) idxLevel(p int, lv string) string  { return k.tag(p) + "idx:level:" + lv }
+
+// dead: HASH case_id → JSON {reason, event_ids, at} of cases whose stored events cannot be
+// applied (say, their matter left the catalogue). An entry leaves when the case applies.
+func (k keys) dead(p int) string { return k.tag(p) + "dead" }
+
+// audit: STREAM of operator actions (calendar loads, dead-letter replays, alert actions),
+// with who and when. Not partitioned: it is written rarely and read in order. Kept forever.
+func (k keys) audit() string { return k.prefix + "audit" }
+
+// calendar: HASH year → year-file YAML loaded at run time (PUT /calendar/{year}); the
+// shipped years are built in and need no key. Kept forever.
+func (k keys) calendars() string { return k.prefix + "calendars" }
+
+// wake: pub/sub channel on which a replica announces new dirty work so that others need not
+// wait for their fallback poll.
+func (k keys) wake() string { return k.prefix + "wake" }

@@ -1,0 +1,53 @@
+-- commit.lua: write a case's freshly computed state if nothing changed since it was read,
+-- and in the same atomic step update its indexes, its next timer, its outbox and its dirty
+-- mark. This compare-and-set is what makes applying exactly-once: two appliers that raced
+-- on one case cannot both commit against the same versions, so transitions are emitted once.
+-- KEYS[1] case hash       KEYS[2] dirty zset     KEYS[3] timers zset   KEYS[4] outbox stream
+-- KEYS[5] idx:all         KEYS[6] idx:dept:<d>   KEYS[7] dead hash
+-- KEYS[8] idx:stage:<old> KEYS[9] idx:stage:<new>
+-- KEYS[10] idx:level:<old> KEYS[11] idx:level:<new>
+--   (old keys equal new ones when unchanged; an empty old stage/level means "not listed")
+-- ARGV[1] case_id
+-- ARGV[2] event version the state was computed from (ver read before computing)
+-- ARGV[3] state version read before computing ('' when the case had no state)
+-- ARGV[4] state JSON
+-- ARGV[5] new stage   ARGV[6] new level   ARGV[7] old stage   ARGV[8] old level
+-- ARGV[9] next timer, business ms ('' for none)
+-- ARGV[10] outbox MAXLEN (approximate trim)
+-- ARGV[11] number of transitions n; ARGV[12 .. 11+n] transition JSON documents
+-- Returns: 1 committed; 0 conflict (versions moved: the caller recomputes and tries again).
+local cur = redis.call('HMGET', KEYS[1], 'ver', 'sv')
+local ver, sv = cur[1] or '0', cur[2] or ''
+if ver ~= ARGV[2] or sv ~= ARGV[3] then
+  return 0
+end
+local nsv = (tonumber(sv) or 0) + 1
+redis.call('HSET', KEYS[1], 'state', ARGV[4], 'sv', nsv, 'applied', ver,
+  'stage', ARGV[5], 'level', ARGV[6])
+local id = ARGV[1]
+redis.call('ZADD', KEYS[5], 0, id)
+redis.call('ZADD', KEYS[6], 0, id)
+if ARGV[7] ~= ARGV[5] then
+  if ARGV[7] ~= '' then redis.call('ZREM', KEYS[8], id) end
+  redis.call('ZADD', KEYS[9], 0, id)
+elseif sv == '' then
+  redis.call('ZADD', KEYS[9], 0, id)
+end
+if ARGV[8] ~= ARGV[6] then
+  if ARGV[8] ~= '' then redis.call('ZREM', KEYS[10], id) end
+  redis.call('ZADD', KEYS[11], 0, id)
+elseif sv == '' then
+  redis.call('ZADD', KEYS[11], 0, id)
+end
+if ARGV[9] == '' then
+  redis.call('ZREM', KEYS[3], id)
+else
+  redis.call('ZADD', KEYS[3], ARGV[9], id)
+end
+local n = tonumber(ARGV[11])
+for i = 1, n do
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[10], '*', 't', ARGV[11 + i])
+end
+redis.call('ZREM', KEYS[2], id)
+redis.call('HDEL', KEYS[7], id)
+return 1

@@ -1,0 +1,252 @@
+package rdb_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/monitor/rdb/rdbtest"
+)
+
+var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.FixedZone("CST", 8*3600))
+
+func ev(caseID, id, dept string, typ monitor.EventType) monitor.Event {
+	return monitor.Event{EventID: id, CaseID: caseID, Department: dept, Type: typ, At: t0, ReceivedAt: t0}
+}
+
+// storeSuite runs the storage contract on a store; it runs on one Redis and on a cluster.
+func storeSuite(t *testing.T, open func(t *testing.T) *rdb.Store) {
+	t.Run("ingest dedupes and guards the department", func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t), context.Background()
+		res, err := s.Ingest(ctx, []monitor.Event{
+			ev("c1", "e1", "env", monitor.Submitted),
+			ev("c1", "e1", "env", monitor.Submitted), // same batch: duplicate
+			ev("c1", "e2", "transport", monitor.Accepted),
+			ev("c2", "e1", "transport", monitor.Submitted), // same event id, other case
+		}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []rdb.IngestResult{{Status: rdb.Stored}, {Status: rdb.Duplicate},
+			{Status: rdb.WrongDepartment, Owner: "env"}, {Status: rdb.Stored}}
+		for i := range want {
+			if res[i] != want[i] {
+				t.Errorf("event %d: got %+v, want %+v", i, res[i], want[i])
+			}
+		}
+		evs, err := s.Events(ctx, "c1")
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("events of c1: %v %v", evs, err)
+		}
+		res, _ = s.Ingest(ctx, []monitor.Event{ev("c1", "e1", "env", monitor.Submitted)}, t0)
+		if res[0].Status != rdb.Duplicate {
+			t.Errorf("retry across requests: got %+v, want duplicate", res[0])
+		}
+	})
+
+	t.Run("claims lease dirty cases and reclaim after the lease", func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t), context.Background()
+		mustIngest(t, s, ev("k1", "e1", "env", monitor.Submitted), ev("k2", "e1", "env", monitor.Submitted))
+		ids, err := s.ClaimDirty(ctx, t0, 30*time.Second, 10)
+		if err != nil || len(ids) != 2 {
+			t.Fatalf("first claim: %v %v", ids, err)
+		}
+		if ids, _ := s.ClaimDirty(ctx, t0.Add(29*time.Second), 30*time.Second, 10); len(ids) != 0 {
+			t.Errorf("claimed again within the lease: %v", ids)
+		}
+		if ids, _ := s.ClaimDirty(ctx, t0.Add(31*time.Second), 30*time.Second, 10); len(ids) != 2 {
+			t.Errorf("not reclaimed after the lease: %v", ids)
+		}
+	})
+
+	t.Run("commit is a compare-and-set", func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t), context.Background()
+		mustIngest(t, s, ev("cas", "e1", "env", monitor.Submitted))
+		snaps, err := s.LoadCases(ctx, []string{"cas"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := commitOf(&snaps[0], "acceptance", "green"), commitOf(&snaps[0], "acceptance", "green")
+		ok1, err := s.CommitCases(ctx, []rdb.Commit{a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok2, _ := s.CommitCases(ctx, []rdb.Commit{b})
+		if !ok1[0] || ok2[0] {
+			t.Fatalf("two commits of one snapshot: %v %v, want exactly the first", ok1, ok2)
+		}
+		if n := outboxLen(t, s, "cas"); n != 1 {
+			t.Errorf("outbox has %d transitions, want 1", n)
+		}
+		if n, _ := s.DirtyCount(ctx); n != 0 {
+			t.Errorf("dirty after commit: %d", n)
+		}
+		// An event stored after the snapshot makes its commit fail and keeps the case dirty.
+		snaps, _ = s.LoadCases(ctx, []string{"cas"})
+		mustIngest(t, s, ev("cas", "e2", "env", monitor.Accepted))
+		ok, _ := s.CommitCases(ctx, []rdb.Commit{commitOf(&snaps[0], "decision", "green")})
+		if ok[0] {
+			t.Error("commit succeeded over a newer event")
+		}
+		if n, _ := s.DirtyCount(ctx); n != 1 {
+			t.Errorf("dirty after refused commit: %d, want 1", n)
+		}
+		if tm, ok, _ := s.NextTimer(ctx, "cas"); !ok || !tm.Equal(t0.Add(time.Hour)) {
+			t.Errorf("timer: %v %v", tm, ok)
+		}
+	})
+
+	t.Run("list pages through the indexes with filters", func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t), context.Background()
+		var all []string
+		for i := range 23 {
+			id := fmt.Sprintf("L-%02d", i)
+			dept, stage := "env", "decision"
+			if i%3 == 0 {
+				dept = "transport"
+			}
+			if i%2 == 0 {
+				stage = "closed"
+			}
+			mustIngest(t, s, ev(id, "e1", dept, monitor.Submitted))
+			snaps, _ := s.LoadCases(ctx, []string{id})
+			if ok, err := s.CommitCases(ctx, []rdb.Commit{commitOf(&snaps[0], stage, "green")}); err != nil || !ok[0] {
+				t.Fatal(ok, err)
+			}
+			if dept == "env" && stage == "decision" {
+				all = append(all, id)
+			}
+		}
+		var got []string
+		after := ""
+		for pages := 0; ; pages++ {
+			recs, next, err := s.ListCases(ctx, rdb.CaseQuery{Department: "env", Stage: "decision", After: after, Limit: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				got = append(got, r.CaseID)
+			}
+			if next == "" {
+				break
+			}
+			if pages > 20 {
+				t.Fatal("paging does not end")
+			}
+			after = next
+		}
+		if fmt.Sprint(got) != fmt.Sprint(all) {
+			t.Errorf("paged %v, want %v", got, all)
+		}
+	})
+
+	t.Run("dead letters park and leave on commit", func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t), context.Background()
+		mustIngest(t, s, ev("dl", "e1", "env", monitor.Accepted))
+		snaps, _ := s.LoadCases(ctx, []string{"dl"})
+		ok, err := s.PutDeadLetter(ctx, &snaps[0], rdb.DeadLetter{CaseID: "dl", Reason: "no submitted", EventIDs: []string{"e1"}, At: t0})
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		list, _, _ := s.DeadLetters(ctx, "", 10)
+		if len(list) != 1 || list[0].Reason != "no submitted" {
+			t.Fatalf("dead letters: %+v", list)
+		}
+		if n, _ := s.DirtyCount(ctx); n != 0 {
+			t.Errorf("a parked case stays dirty")
+		}
+		mustIngest(t, s, ev("dl", "e0", "env", monitor.Submitted))
+		snaps, _ = s.LoadCases(ctx, []string{"dl"})
+		if ok, _ := s.CommitCases(ctx, []rdb.Commit{commitOf(&snaps[0], "acceptance", "green")}); !ok[0] {
+			t.Fatal("commit refused")
+		}
+		if list, _, _ := s.DeadLetters(ctx, "", 10); len(list) != 0 {
+			t.Errorf("dead letter stayed after the case applied: %+v", list)
+		}
+	})
+}
+
+func TestStore(t *testing.T) {
+	storeSuite(t, func(t *testing.T) *rdb.Store { return rdbtest.Store(t) })
+}
+
+// TestStoreCluster proves the slot design: every script touches one slot, so all of it
+// works unchanged on a three-master Redis Cluster.
+func TestStoreCluster(t *testing.T) {
+	s := rdbtest.ClusterStore(t)
+	var mu sync.Mutex
+	n := 0
+	storeSuite(t, func(t *testing.T) *rdb.Store {
+		// One cluster for the whole suite; a prefix per subtest keeps them apart.
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return rdb.NewWithClient(s.Client(), fmt.Sprintf("c%d:", n))
+	})
+}
+
+func TestAuditLogPages(t *testing.T) {
+	t.Parallel()
+	s, ctx := rdbtest.Store(t), context.Background()
+	for i := range 5 {
+		if _, err := s.Audit(ctx, rdb.AuditEntry{At: t0, Actor: "admin", Action: "calendar_load", Target: fmt.Sprint(2027 + i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	after := ""
+	for {
+		list, next, err := s.AuditLog(ctx, after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range list {
+			got = append(got, e.Target)
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	if fmt.Sprint(got) != "[2027 2028 2029 2030 2031]" {
+		t.Errorf("audit pages: %v", got)
+	}
+}
+
+func mustIngest(t *testing.T, s *rdb.Store, evs ...monitor.Event) {
+	t.Helper()
+	res, err := s.Ingest(context.Background(), evs, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Status != rdb.Stored {
+			t.Fatalf("event %d: %+v", i, r)
+		}
+	}
+}
+
+func commitOf(snap *rdb.Snapshot, stage, level string) rdb.Commit {
+	doc, _ := json.Marshal(map[string]string{"stage": stage})
+	return rdb.Commit{Snap: snap, State: doc, Stage: stage, Level: level, NextTimer: t0.Add(time.Hour),
+		Transitions: []any{map[string]string{"type": "stage_changed", "to": stage}}}
+}
+
+func outboxLen(t *testing.T, s *rdb.Store, caseID string) int {
+	t.Helper()
+	msgs, err := s.Outbox(context.Background(), rdb.Partition(caseID), "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(msgs)
+}
