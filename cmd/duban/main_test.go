@@ -65,7 +65,7 @@ func TestExitCodes(t *testing.T) {
 		{"missing config file", nil, []string{"serve", "--config", "/nonexistent/duban.yaml"}, 2, "/nonexistent/duban.yaml"},
 		{"no redis", nil, []string{"serve"}, 2, "duban demo"},
 		{"no redis, no subcommand", nil, nil, 2, "duban demo"},
-		{"serve not built yet", redis, []string{"serve"}, 1, "not implemented"},
+		{"serve with Redis down", map[string]string{"DUBAN_REDIS_URL": "redis://127.0.0.1:1/0"}, []string{"serve"}, 1, "connect to Redis"},
 		{"serve with an argument", redis, []string{"serve", "now"}, 2, "no arguments"},
 		{"unknown subcommand", nil, []string{"srve"}, 2, "usage:"},
 		{"unknown flag", nil, []string{"serve", "--listen", ":1"}, 2, "flag provided but not defined"},
@@ -93,7 +93,7 @@ func TestExitCodes(t *testing.T) {
 
 func TestSimulatedClockWarns(t *testing.T) {
 	r := runWith(t, map[string]string{
-		"DUBAN_REDIS_URL":   "redis://127.0.0.1:6379/0",
+		"DUBAN_REDIS_URL":   "redis://127.0.0.1:1/0", // unreachable: serve warns, then fails fast
 		"DUBAN_CLOCK_START": "2026-03-02T09:00:00+08:00",
 		"DUBAN_CLOCK_RATE":  "1000",
 	}, "serve")

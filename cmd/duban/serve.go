@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/monitor/clock"
+	"github.com/duban-gov/duban/monitor/rdb"
 )
 
 // errNoRedis is the configuration error of a command that needs Redis when none is
@@ -15,6 +17,18 @@ var errNoRedis = errors.New("no Redis configured: set redis.url in the configura
 
 // errNotBuilt is returned by the parts of the program that are not written yet.
 var errNotBuilt = errors.New("not implemented yet")
+
+type listenHookKey struct{}
+
+// withListenHook makes serve report the address it listens on (tests listen on :0).
+func withListenHook(ctx context.Context, fn func(addr string)) context.Context {
+	return context.WithValue(ctx, listenHookKey{}, fn)
+}
+
+func listenHook(ctx context.Context) func(string) {
+	fn, _ := ctx.Value(listenHookKey{}).(func(string))
+	return fn
+}
 
 // requireRedis fails with errNoRedis when cfg names no Redis.
 func requireRedis(cfg *config.Config) error {
@@ -43,13 +57,23 @@ func (c *cli) serveCmd(ctx context.Context, args []string) error {
 }
 
 // serve runs the service on cfg until ctx ends, then drains in-flight work within 10 s
-// and returns nil on a clean shutdown. Its wiring order: business clock, Redis store,
-// engine and timers, collectors, alert delivery, dashboards and HTTP server.
+// and returns nil on a clean shutdown.
 func (c *cli) serve(ctx context.Context, cfg *config.Config) error {
 	clk := c.businessClock(cfg)
 	c.log.Info("starting", "listen", cfg.Listen, "redis", cfg.Redis.Redacted(),
 		"timezone", cfg.Timezone, "business_now", clk.Now().In(cfg.Location))
-	return errNotBuilt
+	store, err := rdb.Open(ctx, rdb.Options{Mode: rdb.Mode(cfg.Redis.Mode), Addrs: cfg.Redis.Addrs,
+		MasterName: cfg.Redis.MasterName, DB: cfg.Redis.DB, Username: cfg.Redis.Username,
+		Password: cfg.Redis.Password, TLS: cfg.Redis.TLS, Prefix: cfg.Redis.Prefix})
+	if err != nil {
+		return fmt.Errorf("connect to Redis %s: %w", cfg.Redis.Redacted(), err)
+	}
+	defer store.Close()
+	svc, err := newService(ctx, cfg, store, clk, c.log)
+	if err != nil {
+		return err
+	}
+	return svc.run(ctx, listenHook(ctx))
 }
 
 // businessClock returns the one business clock of the process: the real clock, or the

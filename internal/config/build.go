@@ -76,6 +76,14 @@ func (l *loader) redis(fc *fileConfig) *Error {
 	if err != nil {
 		return &Error{Key: s.key, Message: err.Error(), err: err}
 	}
+	px := l.override("DUBAN_REDIS_PREFIX", fc.Redis.Prefix, "redis.prefix")
+	r.Prefix = px.value
+	if r.Prefix == "" {
+		r.Prefix = "duban:"
+	}
+	if strings.ContainsAny(r.Prefix, "{} \t\r\n") || len(r.Prefix) > 64 {
+		return &Error{Key: px.key, Message: fmt.Sprintf("%q: at most 64 characters, no braces (they would move the hash tag) and no spaces", r.Prefix)}
+	}
 	l.cfg.Redis = r
 	return nil
 }

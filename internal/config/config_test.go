@@ -86,7 +86,7 @@ func TestFullFile(t *testing.T) {
 		t.Errorf("listen %q, timezone %q", cfg.Listen, cfg.Timezone)
 	}
 	wantRedis := Redis{URL: "redis://:secret@10.0.0.5:6380/2", Mode: RedisSingle, Addrs: []string{"10.0.0.5:6380"},
-		DB: 2, Password: "secret"}
+		DB: 2, Password: "secret", Prefix: "duban:"}
 	if !reflect.DeepEqual(cfg.Redis, wantRedis) {
 		t.Errorf("redis %+v, want %+v", cfg.Redis, wantRedis)
 	}
@@ -203,6 +203,8 @@ func TestErrors(t *testing.T) {
 		{"listen from env", "", map[string]string{"DUBAN_LISTEN": "nowhere"}, "DUBAN_LISTEN", "host:port"},
 		{"redis scheme", "redis: {url: \"http://x\"}\n", nil, "redis.url", "scheme"},
 		{"redis from env", "", map[string]string{"DUBAN_REDIS_URL": "redis://h:0"}, "DUBAN_REDIS_URL", "port"},
+		{"redis prefix with a brace", "redis: {prefix: \"a{b}:\"}\n", nil, "redis.prefix", "braces"},
+		{"redis prefix from env", "", map[string]string{"DUBAN_REDIS_PREFIX": "a b"}, "DUBAN_REDIS_PREFIX", "spaces"},
 		{"timezone", "timezone: Asia/Shangai\n", nil, "timezone", "unknown time zone"},
 		{"timezone Local", "timezone: Local\n", nil, "timezone", "does not name"},
 		{"timezone from env", "", map[string]string{"DUBAN_TIMEZONE": "Mars/Olympus"}, "DUBAN_TIMEZONE", "unknown"},

@@ -35,7 +35,8 @@ type fileConfig struct {
 }
 
 type fileRedis struct {
-	URL string `yaml:"url"`
+	URL    string `yaml:"url"`
+	Prefix string `yaml:"prefix"`
 }
 
 type fileAuth struct {

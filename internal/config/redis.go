@@ -31,6 +31,9 @@ type Redis struct {
 	Username   string
 	Password   string
 	TLS        bool // rediss://
+	// Prefix starts every key (redis.prefix, DUBAN_REDIS_PREFIX; default "duban:"), so
+	// several deployments — or parallel tests — can share one Redis.
+	Prefix string
 }
 
 // Redacted returns the URL with its password masked, for logs and messages.

@@ -1,0 +1,132 @@
+// Package api is duban's HTTP API under /api/v1 (cases, dead letters, calendars, audit,
+// health) and the router that mounts every HTTP component of the service. Handlers parse and
+// authorise; the work is done by monitor/engine and monitor/rdb.
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/duban-gov/duban/internal/web"
+	"github.com/duban-gov/duban/monitor/engine"
+	"github.com/duban-gov/duban/monitor/rdb"
+)
+
+// Options configure the API.
+type Options struct {
+	Store *rdb.Store
+	// Rules returns the rules in force (catalogue, calendar, zone).
+	Rules     func() engine.Rules
+	Calendars *engine.Calendars
+	Clock     interface{ Now() time.Time }
+	Auth      *web.Authenticator
+	// Events is the push API (collectors/httpin), mounted at POST /api/v1/events.
+	Events http.Handler
+	// Wake tells the local applier that cases were marked dirty.
+	Wake   func()
+	Wall   func() time.Time
+	Logger *slog.Logger
+	// Extra handlers mounted as they are (metrics, the WebSocket feed, the wall screen),
+	// by pattern.
+	Extra map[string]http.Handler
+}
+
+// API serves the HTTP API.
+type API struct {
+	o   Options
+	mux *http.ServeMux
+}
+
+// New builds the API and its routes.
+func New(o Options) (*API, error) {
+	if o.Store == nil || o.Rules == nil || o.Clock == nil || o.Auth == nil || o.Calendars == nil {
+		return nil, errors.New("api: store, rules, calendars, clock and auth are required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Wake == nil {
+		o.Wake = func() {}
+	}
+	a := &API{o: o, mux: http.NewServeMux()}
+	authed := func(h http.HandlerFunc) http.Handler { return o.Auth.Authenticate(h) }
+	a.mux.HandleFunc("GET /healthz", a.healthz)
+	a.mux.HandleFunc("GET /readyz", a.readyz)
+	if o.Events != nil {
+		a.mux.Handle("/api/v1/events", o.Auth.Authenticate(o.Events))
+	}
+	a.mux.Handle("GET /api/v1/cases", authed(a.listCases))
+	a.mux.Handle("GET /api/v1/cases/{id...}", authed(a.getCase))
+	a.mux.Handle("GET /api/v1/deadletters", authed(a.listDeadLetters))
+	a.mux.Handle("POST /api/v1/deadletters/{id...}", authed(a.replayDeadLetter))
+	a.mux.Handle("GET /api/v1/calendar/{year}", authed(a.getCalendar))
+	a.mux.Handle("PUT /api/v1/calendar/{year}", authed(a.putCalendar))
+	a.mux.Handle("GET /api/v1/audit", authed(a.auditLog))
+	a.mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		web.WriteError(w, r, web.Errorf(web.NotFound, "", "no such endpoint: %s %s", r.Method, r.URL.Path))
+	}))
+	for pattern, h := range o.Extra {
+		a.mux.Handle(pattern, h)
+	}
+	return a, nil
+}
+
+// ServeHTTP routes a request.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+
+// Handle mounts a further handler (components built after the API).
+func (a *API) Handle(pattern string, h http.Handler) { a.mux.Handle(pattern, h) }
+
+// Authenticate wraps h with the API's token check, for components mounted with Handle.
+func (a *API) Authenticate(h http.Handler) http.Handler { return a.o.Auth.Authenticate(h) }
+
+func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
+	web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz: Redis answers and a catalogue is loaded — what a load balancer needs to send
+// traffic here.
+func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.o.Store.Ping(ctx); err != nil {
+		web.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "redis: " + err.Error()})
+		return
+	}
+	if cat := a.o.Rules().Catalog; cat == nil || len(cat.Matters) == 0 {
+		web.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "no catalogue loaded"})
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// canRead answers 403 when the principal may not read the department's data.
+func canRead(w http.ResponseWriter, r *http.Request, dept string) bool {
+	p, _ := web.PrincipalOf(r.Context())
+	if !p.CanRead(dept) {
+		web.WriteError(w, r, web.Errorf(web.Forbidden, "department", "this token may not read department %q", dept))
+		return false
+	}
+	return true
+}
+
+// scopeDepartment resolves the `department` filter of a listing for the principal: a token
+// bound to one department sees only that one.
+func scopeDepartment(w http.ResponseWriter, r *http.Request, asked string) (string, bool) {
+	p, _ := web.PrincipalOf(r.Context())
+	if p.Department == "" {
+		if p.Role < web.Viewer {
+			web.WriteError(w, r, web.Errorf(web.Forbidden, "", "this token may not read"))
+			return "", false
+		}
+		return asked, true
+	}
+	if asked != "" && asked != p.Department {
+		web.WriteError(w, r, web.Errorf(web.Forbidden, "department", "this token may only read department %q", p.Department))
+		return "", false
+	}
+	return p.Department, true
+}

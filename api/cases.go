@@ -1,0 +1,180 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/duban-gov/duban/internal/web"
+	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/engine"
+	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/monitor/workday"
+)
+
+// getCase answers GET /api/v1/cases/{id}: the case recomputed from its events at this
+// instant (day counts move with the calendar day even when no event arrives), with its
+// events and the timeline that explains each deadline.
+func (a *API) getCase(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !monitor.ValidID(id) {
+		web.WriteError(w, r, web.Errorf(web.Invalid, "case_id", "not a valid case id"))
+		return
+	}
+	rec, ok, err := a.o.Store.Case(r.Context(), id)
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	if !ok {
+		web.WriteError(w, r, web.Errorf(web.NotFound, "case_id", "no case %q", id))
+		return
+	}
+	if !canRead(w, r, rec.Department) {
+		return
+	}
+	evs, err := a.o.Store.Events(r.Context(), id)
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	st, err := a.o.Rules().Fold(id, rec.Department, evs, a.o.Clock.Now(), true)
+	if errors.Is(err, engine.ErrNotApplicable) {
+		web.WriteError(w, r, web.Errorf(web.NotFound, "case_id", "case %q has events but cannot be shown yet: %v", id, err))
+		return
+	}
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	web.WriteJSON(w, http.StatusOK, &st)
+}
+
+// caseList is the answer of GET /api/v1/cases.
+type caseList struct {
+	Cases      []engine.CaseState `json:"cases"`
+	NextCursor string             `json:"next_cursor"`
+}
+
+const (
+	defaultLimit = 50
+	maxLimit     = 500
+)
+
+// listCases answers GET /api/v1/cases?department=&stage=&level=&due_before=&cursor=&limit=
+// from the indexes, in case_id order. due_before keeps cases whose current stage's deadline
+// ends before the given instant (RFC 3339) or whose deadline day is before the given date
+// (YYYY-MM-DD).
+func (a *API) listCases(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	dept, ok := scopeDepartment(w, r, q.Get("department"))
+	if !ok {
+		return
+	}
+	cq := rdb.CaseQuery{Department: dept, Stage: q.Get("stage"), Level: q.Get("level")}
+	if s := cq.Stage; s != "" && s != string(monitor.StageAcceptance) && s != string(monitor.StageDecision) &&
+		s != string(monitor.StageDelivery) && s != string(monitor.StageClosed) {
+		web.WriteError(w, r, web.Errorf(web.Invalid, "stage", "must be acceptance, decision, delivery or closed"))
+		return
+	}
+	if l := cq.Level; l != "" && l != string(monitor.Green) && l != string(monitor.Yellow) && l != string(monitor.Red) {
+		web.WriteError(w, r, web.Errorf(web.Invalid, "level", "must be green, yellow or red"))
+		return
+	}
+	limit, err := parseLimit(q.Get("limit"))
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	cq.Limit = limit
+	if cq.After, err = decodeCursor(q.Get("cursor")); err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	if s := q.Get("due_before"); s != "" {
+		match, err := dueBefore(s, a.o.Rules().Loc)
+		if err != nil {
+			web.WriteError(w, r, err)
+			return
+		}
+		cq.Match = match
+	}
+	recs, next, err := a.o.Store.ListCases(r.Context(), cq)
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	out := caseList{Cases: make([]engine.CaseState, 0, len(recs)), NextCursor: encodeCursor(next)}
+	ids := make([]string, len(recs))
+	for i := range recs {
+		ids[i] = recs[i].CaseID
+	}
+	evs, err := a.o.Store.EventsOf(r.Context(), ids)
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	rules, now := a.o.Rules(), a.o.Clock.Now()
+	for i := range recs {
+		st, err := rules.Fold(recs[i].CaseID, recs[i].Department, evs[i], now, false)
+		if err != nil {
+			continue // dead-lettered since it was listed; it shows under /deadletters
+		}
+		out.Cases = append(out.Cases, st)
+	}
+	web.WriteJSON(w, http.StatusOK, out)
+}
+
+// dueBefore builds the due_before filter on stored states.
+func dueBefore(s string, loc *time.Location) (func(rdb.CaseRecord) bool, error) {
+	var limit time.Time
+	if d, err := workday.ParseDate(s); err == nil {
+		limit = d.Start(loc)
+	} else if t, err := time.Parse(time.RFC3339, s); err == nil {
+		limit = t
+	} else {
+		return nil, web.Errorf(web.Invalid, "due_before", "must be a date (2006-01-02) or an RFC 3339 instant")
+	}
+	return func(rec rdb.CaseRecord) bool {
+		var st engine.CaseState
+		if json.Unmarshal(rec.State, &st) != nil {
+			return false
+		}
+		d := st.CurrentDue()
+		return d != nil && !d.At.After(limit)
+	}, nil
+}
+
+func parseLimit(s string) (int, error) {
+	if s == "" {
+		return defaultLimit, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxLimit {
+		return 0, web.Errorf(web.Invalid, "limit", "must be an integer from 1 to %d", maxLimit)
+	}
+	return n, nil
+}
+
+// Cursors are opaque to clients: base64url of the position (a case id or a stream id), so
+// ids with '/' or ':' travel safely in a query string.
+func encodeCursor(pos string) string {
+	if pos == "" {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(pos))
+}
+
+func decodeCursor(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return "", web.Errorf(web.Invalid, "cursor", "not a cursor this service issued")
+	}
+	return string(b), nil
+}

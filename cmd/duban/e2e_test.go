@@ -1,0 +1,362 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/duban-gov/duban/internal/testredis"
+)
+
+const e2eConfig = `
+catalog:
+  departments:
+    - { code: env, name: 区生态环境局 }
+    - { code: transport, name: 区交通运输局 }
+  matters:
+    - { code: ENV-EIA-001, name: 建设项目环境影响报告表审批, department: env, statutory_days: 20, promised_days: 10 }
+    - { code: TRN-001, name: 道路运输经营许可, department: transport, statutory_days: 20, promised_days: 15 }
+auth:
+  tokens:
+    - { token: env-collector-secret, department: env }
+    - { token: transport-collector-secret, department: transport }
+    - { token: viewer-secret, role: viewer }
+    - { token: env-screen-secret, role: viewer, department: env }
+    - { token: supervisor-secret, role: supervisor }
+    - { token: admin-secret, role: admin }
+`
+
+// instance is one `duban serve` started through run, as main would.
+type instance struct {
+	t    *testing.T
+	base string
+	stop context.CancelFunc
+	done chan int
+	logs *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServe runs the service on 127.0.0.1:0 against the test Redis, on a simulated clock
+// standing at clockStart.
+func startServe(t *testing.T, redisURL, prefix, clockStart string) *instance {
+	t.Helper()
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "duban.yaml")
+	if err := os.WriteFile(cfgPath, []byte(e2eConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"DUBAN_CONFIG": cfgPath, "DUBAN_LISTEN": "127.0.0.1:0", "DUBAN_REDIS_URL": redisURL,
+		"DUBAN_REDIS_PREFIX": prefix, "DUBAN_CLOCK_START": clockStart,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	ctx = withListenHook(ctx, func(a string) { addr <- a })
+	in := &instance{t: t, stop: cancel, done: make(chan int, 1), logs: &syncBuffer{}}
+	go func() {
+		in.done <- run(ctx, []string{"serve"}, io.Discard, in.logs, func(k string) string { return env[k] })
+	}()
+	select {
+	case a := <-addr:
+		in.base = "http://" + a
+	case code := <-in.done:
+		t.Fatalf("serve exited with %d:\n%s", code, in.logs.String())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("serve did not start:\n%s", in.logs.String())
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-in.done:
+		case <-time.After(15 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	return in
+}
+
+// shutdown stops the instance and returns its exit code.
+func (in *instance) shutdown() int {
+	in.stop()
+	select {
+	case code := <-in.done:
+		in.done <- code // for the cleanup
+		return code
+	case <-time.After(15 * time.Second):
+		in.t.Fatal("serve did not drain within 15 s")
+		return -1
+	}
+}
+
+func (in *instance) do(method, path, token, body string) (int, map[string]any, http.Header) {
+	in.t.Helper()
+	req, err := http.NewRequest(method, in.base+path, strings.NewReader(body))
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	if out == nil {
+		out = map[string]any{"raw": string(raw)}
+	}
+	return resp.StatusCode, out, resp.Header
+}
+
+// eventually polls fn (the applier works asynchronously) for up to 10 s of real time; it
+// waits for plumbing, never for a business deadline.
+func eventually(t *testing.T, what string, fn func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if fn() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func dateOf(v any) string {
+	m, _ := v.(map[string]any)
+	s, _ := m["date"].(string)
+	return s
+}
+
+// A case's life, reported by the env collector: submitted Mon 2026-03-02, accepted Tue
+// 03-03, suspended for expert review Thu 03-05 15:00 to Tue 03-10 11:00, extended by 5 on
+// 03-12, decided (approved) 03-25.
+const caseLife = `[
+ {"event_id":"e1","case_id":"env-2026-000123","department":"env","matter":"ENV-EIA-001","type":"submitted","at":"2026-03-02T09:00:00+08:00","handler":"zhang.san"},
+ {"event_id":"e2","case_id":"env-2026-000123","department":"env","type":"accepted","at":"2026-03-03T10:00:00+08:00"},
+ {"event_id":"e3","case_id":"env-2026-000123","department":"env","type":"suspended","reason":"expert_review","at":"2026-03-05T15:00:00+08:00"},
+ {"event_id":"e4","case_id":"env-2026-000123","department":"env","type":"resumed","at":"2026-03-10T03:00:00Z"},
+ {"event_id":"e5","case_id":"env-2026-000123","department":"env","type":"extended","days":5,"approver":"li.si","at":"2026-03-12T09:00:00+08:00"},
+ {"event_id":"e6","case_id":"env-2026-000123","department":"env","type":"decided","result":"approved","at":"2026-03-25T16:00:00+08:00"}
+]`
+
+func TestServeEndToEnd(t *testing.T) {
+	url, prefix := testredis.New(t)
+	in := startServe(t, url, prefix, "2026-03-26T09:00:00+08:00")
+
+	if code, _, _ := in.do("GET", "/healthz", "", ""); code != 200 {
+		t.Fatalf("healthz %d", code)
+	}
+	if code, body, _ := in.do("GET", "/readyz", "", ""); code != 200 {
+		t.Fatalf("readyz %d %v", code, body)
+	}
+
+	code, body, _ := in.do("POST", "/api/v1/events", "env-collector-secret", caseLife)
+	if code != 202 || body["accepted"] != 6.0 {
+		t.Fatalf("post: %d %v", code, body)
+	}
+	var c map[string]any
+	eventually(t, "the case to be applied", func() bool {
+		code, c, _ = in.do("GET", "/api/v1/cases/env-2026-000123", "viewer-secret", "")
+		return code == 200 && c["stage"] == "delivery"
+	})
+	// Decision clock from Tue 03-03: 03-04, 03-05 count; 03-06, 03-09, 03-10 stopped; from
+	// 03-11 on, 15 promised days (10 + 5) end Fri 03-27; 25 statutory days cross Qingming
+	// (04-04..06 off) and end Mon 04-13. Delivery: 10 days from 03-25 end Thu 04-09.
+	checks := map[string]string{
+		"decision_due_promised":  "2026-03-27",
+		"decision_due_statutory": "2026-04-13",
+		"delivery_due":           "2026-04-09",
+	}
+	for field, want := range checks {
+		if got := dateOf(c[field]); got != want {
+			t.Errorf("%s = %s, want %s", field, got, want)
+		}
+	}
+	if c["suspended_days"] != 3.0 || c["extension_days"] != 5.0 || c["status"] != "decided" || c["result"] != "approved" {
+		t.Errorf("case: suspended %v extension %v status %v result %v", c["suspended_days"], c["extension_days"], c["status"], c["result"])
+	}
+	if evs, _ := c["events"].([]any); len(evs) != 6 {
+		t.Errorf("events: %d, want 6", len(evs))
+	}
+	if tl, _ := c["timeline"].([]any); len(tl) == 0 {
+		t.Error("no timeline")
+	}
+	if due, _ := c["delivery_due"].(map[string]any); due["at"] != "2026-04-10T00:00:00+08:00" {
+		t.Errorf("delivery_due.at = %v", due["at"])
+	}
+
+	// Re-sending the whole life is safe: every event is a duplicate.
+	if code, body, _ := in.do("POST", "/api/v1/events", "env-collector-secret", caseLife); code != 202 || body["duplicates"] != 6.0 {
+		t.Errorf("re-post: %d %v", code, body)
+	}
+
+	t.Run("listing", func(t *testing.T) {
+		post(t, in, "transport-collector-secret", `{"event_id":"t1","case_id":"trn-1","department":"transport","matter":"TRN-001","type":"submitted","at":"2026-03-20T09:00:00+08:00"}`)
+		eventually(t, "two cases listed", func() bool {
+			_, l, _ := in.do("GET", "/api/v1/cases", "viewer-secret", "")
+			cs, _ := l["cases"].([]any)
+			return len(cs) == 2
+		})
+		for _, q := range []struct {
+			query, token string
+			want         []string
+		}{
+			{"?department=env", "viewer-secret", []string{"env-2026-000123"}},
+			{"?stage=acceptance", "viewer-secret", []string{"trn-1"}},
+			{"?stage=delivery&department=env", "viewer-secret", []string{"env-2026-000123"}},
+			{"?due_before=2026-03-28", "viewer-secret", []string{"trn-1"}}, // acceptance due 03-27
+			{"?due_before=2026-03-27", "viewer-secret", nil},
+			{"", "env-screen-secret", []string{"env-2026-000123"}}, // a department screen sees its own
+			{"", "transport-collector-secret", []string{"trn-1"}},
+		} {
+			code, l, _ := in.do("GET", "/api/v1/cases"+q.query, q.token, "")
+			var got []string
+			cs, _ := l["cases"].([]any)
+			for _, x := range cs {
+				got = append(got, x.(map[string]any)["case_id"].(string))
+			}
+			if code != 200 || fmt.Sprint(got) != fmt.Sprint(q.want) {
+				t.Errorf("GET /cases%s as %s: %d %v, want %v", q.query, q.token, code, got, q.want)
+			}
+		}
+		// Paging: one per page, then the end.
+		_, p1, _ := in.do("GET", "/api/v1/cases?limit=1", "viewer-secret", "")
+		next, _ := p1["next_cursor"].(string)
+		_, p2, _ := in.do("GET", "/api/v1/cases?limit=1&cursor="+next, "viewer-secret", "")
+		if next == "" || p2["next_cursor"] != "" || len(p2["cases"].([]any)) != 1 {
+			t.Errorf("paging: %v then %v", p1, p2)
+		}
+		if code, b, _ := in.do("GET", "/api/v1/cases?stage=nope", "viewer-secret", ""); code != 400 || b["field"] != "stage" {
+			t.Errorf("bad stage: %d %v", code, b)
+		}
+	})
+
+	t.Run("authorisation", func(t *testing.T) {
+		for _, q := range []struct {
+			method, path, token, body string
+			want                      int
+		}{
+			{"GET", "/api/v1/cases/env-2026-000123", "", "", 401},
+			{"GET", "/api/v1/cases/env-2026-000123", "not-a-token", "", 401},
+			{"GET", "/api/v1/cases/env-2026-000123", "transport-collector-secret", "", 403},
+			{"GET", "/api/v1/cases/env-2026-000123", "env-collector-secret", "", 200},
+			{"GET", "/api/v1/cases?department=env", "transport-collector-secret", "", 403},
+			{"POST", "/api/v1/events", "viewer-secret", caseLife, 403},
+			{"POST", "/api/v1/events", "transport-collector-secret", caseLife, 403},
+			{"GET", "/api/v1/deadletters", "supervisor-secret", "", 403},
+			{"GET", "/api/v1/audit", "viewer-secret", "", 403},
+			{"PUT", "/api/v1/calendar/2027", "supervisor-secret", "year: 2027\n", 403},
+			{"GET", "/api/v1/cases/nope-404", "viewer-secret", "", 404},
+		} {
+			if code, b, _ := in.do(q.method, q.path, q.token, q.body); code != q.want {
+				t.Errorf("%s %s as %q: %d %v, want %d", q.method, q.path, q.token, code, b, q.want)
+			}
+		}
+	})
+
+	t.Run("dead letters and replay", func(t *testing.T) {
+		post(t, in, "env-collector-secret", `{"event_id":"x2","case_id":"env-orphan","department":"env","type":"accepted","at":"2026-03-20T09:00:00+08:00"}`)
+		var list []any
+		eventually(t, "a dead letter", func() bool {
+			_, b, _ := in.do("GET", "/api/v1/deadletters", "admin-secret", "")
+			list, _ = b["deadletters"].([]any)
+			return len(list) == 1
+		})
+		d := list[0].(map[string]any)
+		if d["id"] != "env-orphan" || !strings.Contains(d["reason"].(string), "submitted") {
+			t.Errorf("dead letter: %v", d)
+		}
+		if code, b, _ := in.do("POST", "/api/v1/deadletters/env-orphan/replay", "admin-secret", ""); code != 202 {
+			t.Errorf("replay: %d %v", code, b)
+		}
+		_, a, _ := in.do("GET", "/api/v1/audit", "supervisor-secret", "")
+		entries, _ := a["entries"].([]any)
+		if len(entries) == 0 || entries[len(entries)-1].(map[string]any)["action"] != "deadletter_replay" {
+			t.Errorf("audit: %v", a)
+		}
+	})
+
+	t.Run("calendar API", func(t *testing.T) {
+		if code, b, _ := in.do("GET", "/api/v1/calendar/2026", "viewer-secret", ""); code != 200 || !strings.Contains(b["raw"].(string), "2026-02-15") {
+			t.Errorf("2026: %d %v", code, b)
+		}
+		if code, b, _ := in.do("GET", "/api/v1/calendar/2028", "viewer-secret", ""); code != 404 {
+			t.Errorf("2028 (not loaded): %d %v", code, b)
+		}
+		bad := "year: 2028\noff:\n  - 2028-13-01\n"
+		if code, b, _ := in.do("PUT", "/api/v1/calendar/2028", "admin-secret", bad); code != 400 || !strings.HasPrefix(b["field"].(string), "off") {
+			t.Errorf("bad year file: %d %v", code, b)
+		}
+	})
+
+	if code := in.shutdown(); code != 0 {
+		t.Errorf("shutdown exit code %d, want 0\n%s", code, in.logs.String())
+	}
+}
+
+func post(t *testing.T, in *instance, token, body string) {
+	t.Helper()
+	code, b, _ := in.do("POST", "/api/v1/events", token, body)
+	if code != 202 || b["accepted"] != 1.0 {
+		t.Fatalf("post: %d %v", code, b)
+	}
+}
+
+// TestCalendarLoadMovesAProvisionalDeadline stands in late December 2026, when the 2027
+// calendar is not yet published: a deadline reaching into 2027 is provisional until an admin
+// loads the year, and then moves.
+func TestCalendarLoadMovesAProvisionalDeadline(t *testing.T) {
+	url, prefix := testredis.New(t)
+	in := startServe(t, url, prefix, "2026-12-22T09:00:00+08:00")
+	post(t, in, "env-collector-secret", `{"event_id":"p1","case_id":"env-prov","department":"env","matter":"ENV-EIA-001","type":"submitted","at":"2026-12-21T09:00:00+08:00"}`)
+	post(t, in, "env-collector-secret", `{"event_id":"p2","case_id":"env-prov","department":"env","type":"accepted","at":"2026-12-21T10:00:00+08:00"}`)
+	var c map[string]any
+	eventually(t, "the provisional deadline", func() bool {
+		_, c, _ = in.do("GET", "/api/v1/cases/env-prov", "viewer-secret", "")
+		return c["stage"] == "decision"
+	})
+	// Fallback 2027 (only 01-01 off): 10 working days after Mon 12-21 end Tue 2027-01-05.
+	if c["provisional"] != true || dateOf(c["decision_due_promised"]) != "2027-01-05" {
+		t.Fatalf("before loading 2027: provisional %v, promised %v", c["provisional"], c["decision_due_promised"])
+	}
+	year := "year: 2027\nsource: test\noff:\n  - 2027-01-01\n  - 2027-01-04..2027-01-05\nwork: []\n"
+	if code, b, _ := in.do("PUT", "/api/v1/calendar/2027", "admin-secret", year); code != 200 || b["recomputed"] != 1.0 {
+		t.Fatalf("load 2027: %d %v", code, b)
+	}
+	eventually(t, "the deadline to move", func() bool {
+		_, c, _ = in.do("GET", "/api/v1/cases/env-prov", "viewer-secret", "")
+		return c["provisional"] == false && dateOf(c["decision_due_promised"]) == "2027-01-07"
+	})
+	code, b, _ := in.do("GET", "/api/v1/audit", "supervisor-secret", "")
+	entries, _ := b["entries"].([]any)
+	if code != 200 || len(entries) != 1 || entries[0].(map[string]any)["action"] != "calendar_load" {
+		t.Errorf("audit: %d %v", code, b)
+	}
+}

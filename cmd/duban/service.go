@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/duban-gov/duban/api"
+	"github.com/duban-gov/duban/collectors/httpin"
+	"github.com/duban-gov/duban/internal/config"
+	"github.com/duban-gov/duban/internal/web"
+	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/clock"
+	"github.com/duban-gov/duban/monitor/engine"
+	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/monitor/workday"
+)
+
+// drainTimeout is how long a shutdown waits for in-flight requests and work (CONTRACT.md).
+const drainTimeout = 10 * time.Second
+
+// service is the assembled process: every component, wired, not yet running.
+type service struct {
+	cfg     *config.Config
+	store   *rdb.Store
+	log     *slog.Logger
+	applier *engine.Applier
+	cals    *engine.Calendars
+	handler http.Handler
+}
+
+// newService wires the components of one replica on a connected store.
+func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk clock.Clock, log *slog.Logger) (*service, error) {
+	base, err := baseCalendar(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cals, err := engine.NewCalendars(ctx, store, base)
+	if err != nil {
+		return nil, fmt.Errorf("load run-time calendars: %w", err)
+	}
+	rules := func() engine.Rules {
+		return engine.Rules{Catalog: cfg.Catalog, Calendar: cals.Current(), Loc: cfg.Location,
+			ReportWithin: cfg.Rules.ReportWithin}
+	}
+	applier, err := engine.NewApplier(engine.ApplierOptions{Store: store, Rules: rules, Clock: clk, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	events, err := httpin.New(httpin.Options{
+		Store: store, Catalog: func() *monitor.Catalog { return cfg.Catalog }, Clock: clk, Wall: clock.Wall,
+		Limits: httpin.Limits{BodyBytes: cfg.Limits.BodyBytes, BatchEvents: cfg.Limits.BatchEvents,
+			EventsPerSecondPerToken: cfg.Limits.EventsPerSecondPerToken},
+		OnStored: func(int) {
+			applier.Wake()
+			// Other replicas learn from the notice; a lost notice only costs their poll.
+			_ = store.Publish(context.WithoutCancel(ctx), rdb.NoticeDirty)
+		},
+		Logger: log, Registerer: reg,
+	})
+	if err != nil {
+		return nil, err
+	}
+	tokens := make([]web.Token, len(cfg.Auth.Tokens))
+	for i, t := range cfg.Auth.Tokens {
+		role, _ := web.ParseRole(string(t.Role))
+		tokens[i] = web.Token{SHA256: [32]byte(t.Hash), Role: role, Department: t.Department}
+	}
+	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	a, err := api.New(api.Options{
+		Store: store, Rules: rules, Calendars: cals, Clock: clk, Wall: clock.Wall, Logger: log,
+		Auth: web.NewAuthenticator(tokens, false), Events: events, Wake: applier.Wake,
+		Extra: map[string]http.Handler{"GET /metrics": metricsGuard(cfg.MetricsToken, metrics)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &service{cfg: cfg, store: store, log: log, applier: applier, cals: cals, handler: a}, nil
+}
+
+// baseCalendar is the built-in years plus the configured year files.
+func baseCalendar(cfg *config.Config) (*workday.Calendar, error) {
+	cal := workday.Builtin()
+	for i, path := range cfg.Calendars {
+		doc, err := os.ReadFile(path)
+		if err == nil {
+			var y *workday.YearFile
+			if y, err = workday.ParseYear(doc); err == nil {
+				cal = cal.With(y)
+				continue
+			}
+		}
+		return nil, &config.Error{Key: fmt.Sprintf("calendars[%d]", i), Message: fmt.Sprintf("%s: %v", path, err)}
+	}
+	return cal, nil
+}
+
+// metricsGuard protects /metrics with metrics_token when one is configured.
+func metricsGuard(token *config.Hash, h http.Handler) http.Handler {
+	if token == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !token.Matches(web.BearerToken(r)) {
+			web.WriteError(w, r, web.Errorf(web.Unauthorized, "", "/metrics needs the metrics token"))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// run serves until ctx ends, then shuts down in order: stop taking requests and let those
+// in flight finish, then stop the background loops — all within drainTimeout.
+func (s *service) run(ctx context.Context, onListen func(addr string)) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second, // an 8 MiB batch on a slow department link
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	s.log.Info("listening", "addr", ln.Addr().String())
+	if onListen != nil {
+		onListen(ln.Addr().String())
+	}
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = s.applier.Run(bg) })
+	wg.Go(func() {
+		_ = s.store.Listen(bg, func(notice string) {
+			switch notice {
+			case rdb.NoticeDirty:
+				s.applier.Wake()
+			case rdb.NoticeCalendar:
+				if err := s.cals.Reload(bg); err != nil {
+					s.log.Error("calendar_reload_failed", "component", "calendars", "err", err)
+				}
+			}
+		})
+	})
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	select {
+	case err := <-served:
+		stopBG()
+		wg.Wait()
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("draining", "timeout", drainTimeout)
+	drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+	defer cancel()
+	err = srv.Shutdown(drain)
+	stopBG()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-drain.Done():
+		return errors.New("shutdown: background work did not stop within 10 s")
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	s.log.Info("stopped")
+	return nil
+}

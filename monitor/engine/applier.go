@@ -1,0 +1,224 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/duban-gov/duban/monitor/clock"
+	"github.com/duban-gov/duban/monitor/rdb"
+)
+
+// BusinessClock is the one business clock (monitor/clock implements it).
+type BusinessClock interface{ Now() time.Time }
+
+// ApplierOptions configure an Applier.
+type ApplierOptions struct {
+	Store *rdb.Store
+	// Rules returns the rules in force now (the calendar can be reloaded at run time).
+	Rules  func() Rules
+	Clock  BusinessClock
+	Logger *slog.Logger
+	// Wall is real time, for leases (plumbing). Nil means the system clock.
+	Wall func() time.Time
+	// Lease is how long a claimed case stays with this replica before another may take it
+	// (real time). Zero means 30 s.
+	Lease time.Duration
+	// Batch is how many dirty cases one claim takes per partition. Zero means 32.
+	Batch int
+	// Workers is how many claim loops run at once. Zero means GOMAXPROCS.
+	Workers int
+	// Poll is the fallback poll interval, which picks up other replicas' work and lapsed
+	// leases when no wake-up came. Zero means 1 s.
+	Poll time.Duration
+}
+
+// Applier folds dirty cases into state. Run it on every replica; claims share the work.
+type Applier struct {
+	o     ApplierOptions
+	wake  chan struct{}
+	folds atomic.Int64
+}
+
+// Folds counts the cases this applier folded (a burst of events on one case folds once).
+func (a *Applier) Folds() int64 { return a.folds.Load() }
+
+// NewApplier validates options and builds an Applier.
+func NewApplier(o ApplierOptions) (*Applier, error) {
+	if o.Store == nil || o.Rules == nil || o.Clock == nil {
+		return nil, errors.New("engine: applier needs a store, rules and a clock")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Wall == nil {
+		o.Wall = clock.Wall
+	}
+	if o.Lease <= 0 {
+		o.Lease = 30 * time.Second
+	}
+	if o.Batch <= 0 {
+		o.Batch = 32
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Poll <= 0 {
+		o.Poll = time.Second
+	}
+	o.Logger = o.Logger.With("component", "applier")
+	return &Applier{o: o, wake: make(chan struct{}, 1)}, nil
+}
+
+// Wake tells the applier that new work was stored; it never blocks.
+func (a *Applier) Wake() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run applies dirty cases until ctx ends. A round that found work is followed at once by
+// another; an idle worker sleeps until woken or until the fallback poll.
+func (a *Applier) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for range a.o.Workers {
+		wg.Go(func() { a.loop(ctx) })
+	}
+	wg.Wait()
+	return nil
+}
+
+func (a *Applier) loop(ctx context.Context) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	var lastErr string
+	for {
+		n, err := a.ApplyOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			if err.Error() != lastErr { // log a repeating failure when it changes
+				a.o.Logger.Error("apply_failed", "err", err)
+				lastErr = err.Error()
+			}
+		} else {
+			lastErr = ""
+		}
+		if n > 0 && err == nil {
+			continue
+		}
+		t.Reset(a.o.Poll)
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.wake:
+			a.Wake() // let the other workers see it too
+		case <-t.C:
+		}
+	}
+}
+
+// ApplyOnce claims one batch of dirty cases, folds and commits them, and returns how many
+// it applied (or parked as dead letters).
+func (a *Applier) ApplyOnce(ctx context.Context) (int, error) {
+	ids, err := a.o.Store.ClaimDirty(ctx, a.o.Wall(), a.o.Lease, a.o.Batch)
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	return len(ids), a.Apply(ctx, ids)
+}
+
+// maxConflicts bounds how often one case is recomputed in a row because it kept changing
+// under us; after that it is left dirty for the next round.
+const maxConflicts = 5
+
+// Apply folds and commits the given cases now, retrying those that changed meanwhile.
+func (a *Applier) Apply(ctx context.Context, ids []string) error {
+	for attempt := 0; len(ids) > 0 && attempt < maxConflicts; attempt++ {
+		snaps, err := a.o.Store.LoadCases(ctx, ids)
+		if err != nil {
+			return err
+		}
+		rules, now := a.o.Rules(), a.o.Clock.Now()
+		commits := make([]rdb.Commit, 0, len(snaps))
+		var retry []string
+		for i := range snaps {
+			c, err := a.prepare(rules, &snaps[i], now)
+			if errors.Is(err, ErrNotApplicable) {
+				ok, err := a.o.Store.PutDeadLetter(ctx, &snaps[i], rdb.DeadLetter{
+					CaseID: snaps[i].CaseID, Department: snaps[i].Department,
+					Reason: err.Error(), EventIDs: eventIDs(&snaps[i]), At: now})
+				if err != nil {
+					return err
+				}
+				if !ok {
+					retry = append(retry, snaps[i].CaseID)
+				}
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			commits = append(commits, c)
+		}
+		oks, err := a.o.Store.CommitCases(ctx, commits)
+		if err != nil {
+			return err
+		}
+		for i, ok := range oks {
+			if !ok {
+				retry = append(retry, commits[i].Snap.CaseID)
+			}
+		}
+		ids = retry
+	}
+	if len(ids) > 0 {
+		// Still changing: hand them back now rather than after the lease.
+		return a.o.Store.MarkDirty(ctx, a.o.Wall(), ids...)
+	}
+	return nil
+}
+
+// prepare folds one snapshot and builds its commit.
+func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.Commit, error) {
+	a.folds.Add(1)
+	cur, err := rules.Fold(snap.CaseID, snap.Department, snap.Events, now, false)
+	if err != nil {
+		return rdb.Commit{}, err
+	}
+	var old *CaseState
+	if snap.State != nil {
+		old = new(CaseState)
+		if err := json.Unmarshal(snap.State, old); err != nil {
+			return rdb.Commit{}, fmt.Errorf("engine: decode state of %s: %w", snap.CaseID, err)
+		}
+	}
+	doc, err := json.Marshal(&cur)
+	if err != nil {
+		return rdb.Commit{}, fmt.Errorf("engine: encode state of %s: %w", snap.CaseID, err)
+	}
+	c := rdb.Commit{Snap: snap, State: doc, Stage: string(cur.Stage), Level: string(cur.Level)}
+	if len(cur.Thresholds) > 0 {
+		c.NextTimer = cur.Thresholds[0].At
+	}
+	for _, t := range Diff(old, &cur) {
+		c.Transitions = append(c.Transitions, t)
+	}
+	return c, nil
+}
+
+func eventIDs(s *rdb.Snapshot) []string {
+	ids := make([]string, len(s.Events))
+	for i := range s.Events {
+		ids[i] = s.Events[i].EventID
+	}
+	return ids
+}

@@ -1,0 +1,95 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/duban-gov/duban/monitor/deadline"
+)
+
+// Transition types. Counters, aggregates, the alert stream and the live feed are built from
+// these (DESIGN.md invariant 8), so every figure on a screen can be traced to events.
+const (
+	// TCaseOpened: the case was applied for the first time (it counts as received on the
+	// day of its submitted_at).
+	TCaseOpened = "case_opened"
+	// TStageChanged: From → To stage.
+	TStageChanged = "stage_changed"
+	// TLevelChanged: From → To level.
+	TLevelChanged = "level_changed"
+	// TDecided: the case has a decision (Decision carries the ranking facts).
+	TDecided = "decided"
+	// TDecisionUndone: a decision counted before no longer holds (its event was retracted
+	// or corrected); Decision carries the facts to take back, so aggregates stay exact.
+	TDecisionUndone = "decision_undone"
+)
+
+// Transition is one change of a case, written to its partition's outbox in the same atomic
+// step as the state that caused it, and so emitted exactly once.
+type Transition struct {
+	Type       string                  `json:"type"`
+	CaseID     string                  `json:"case_id"`
+	Department string                  `json:"department"`
+	Matter     string                  `json:"matter"`
+	At         time.Time               `json:"at"` // the business instant it refers to
+	From       string                  `json:"from,omitempty"`
+	To         string                  `json:"to,omitempty"`
+	Decision   *deadline.DecisionFacts `json:"decision,omitempty"`
+}
+
+// Diff lists the transitions from old (nil before the case was first applied) to cur.
+func Diff(old, cur *CaseState) []Transition {
+	base := Transition{CaseID: cur.CaseID, Department: cur.Department, Matter: cur.Matter, At: cur.At}
+	var out []Transition
+	add := func(t Transition) {
+		out = append(out, t)
+	}
+	oldStage, oldLevel := "", ""
+	var oldDec *deadline.DecisionFacts
+	if old == nil {
+		t := base
+		t.Type = TCaseOpened
+		if cur.SubmittedAt != nil {
+			t.At = *cur.SubmittedAt
+		}
+		add(t)
+	} else {
+		oldStage, oldLevel, oldDec = string(old.Stage), string(old.Level), old.Decision
+	}
+	if oldStage != string(cur.Stage) {
+		t := base
+		t.Type, t.From, t.To = TStageChanged, oldStage, string(cur.Stage)
+		add(t)
+	}
+	if oldLevel != string(cur.Level) {
+		t := base
+		t.Type, t.From, t.To = TLevelChanged, oldLevel, string(cur.Level)
+		add(t)
+	}
+	if !sameDecision(oldDec, cur.Decision) {
+		if oldDec != nil {
+			t := base
+			t.Type, t.Decision, t.At = TDecisionUndone, oldDec, oldDec.At
+			add(t)
+		}
+		if cur.Decision != nil {
+			t := base
+			t.Type, t.Decision, t.At = TDecided, cur.Decision, cur.Decision.At
+			add(t)
+		}
+	}
+	return out
+}
+
+// sameDecision compares decision facts by value; times compare as instants, since a state
+// read back from JSON carries a fixed-offset zone where a fresh one carries the named zone.
+func sameDecision(a, b *deadline.DecisionFacts) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	x, y := *a, *b
+	if !x.At.Equal(y.At) {
+		return false
+	}
+	x.At, y.At = time.Time{}, time.Time{}
+	return x == y
+}
