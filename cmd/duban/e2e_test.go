@@ -18,6 +18,7 @@ import (
 )
 
 const e2eConfig = `
+limits: { events_per_second_per_token: 1000000 } # the ingestion benchmark posts flat out
 catalog:
   departments:
     - { code: env, name: 区生态环境局 }
@@ -37,7 +38,7 @@ auth:
 
 // instance is one `duban serve` started through run, as main would.
 type instance struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	stop context.CancelFunc
 	done chan int
@@ -63,7 +64,7 @@ func (s *syncBuffer) String() string {
 
 // startServe runs the service on 127.0.0.1:0 against the test Redis, on a simulated clock
 // standing at clockStart.
-func startServe(t *testing.T, redisURL, prefix, clockStart string) *instance {
+func startServe(t testing.TB, redisURL, prefix, clockStart string) *instance {
 	t.Helper()
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "duban.yaml")
