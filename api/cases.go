@@ -84,13 +84,8 @@ func (a *API) listCases(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, web.Errorf(web.Invalid, "level", "must be green, yellow or red"))
 		return
 	}
-	limit, err := parseLimit(q.Get("limit"))
-	if err != nil {
-		web.WriteError(w, r, err)
-		return
-	}
-	cq.Limit = limit
-	if cq.After, err = decodeCursor(q.Get("cursor")); err != nil {
+	var err error
+	if cq.After, cq.Limit, err = pageParams(r); err != nil {
 		web.WriteError(w, r, err)
 		return
 	}
@@ -146,6 +141,16 @@ func dueBefore(s string, loc *time.Location) (func(rdb.CaseRecord) bool, error) 
 		d := st.CurrentDue()
 		return d != nil && !d.At.After(limit)
 	}, nil
+}
+
+// pageParams reads the `cursor` and `limit` of a paged listing.
+func pageParams(r *http.Request) (after string, limit int, err error) {
+	q := r.URL.Query()
+	if limit, err = parseLimit(q.Get("limit")); err != nil {
+		return "", 0, err
+	}
+	after, err = decodeCursor(q.Get("cursor"))
+	return after, limit, err
 }
 
 func parseLimit(s string) (int, error) {

@@ -18,12 +18,7 @@ func (a *API) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 	if _, ok := web.Require(w, r, web.Admin); !ok {
 		return
 	}
-	limit, err := parseLimit(r.URL.Query().Get("limit"))
-	if err != nil {
-		web.WriteError(w, r, err)
-		return
-	}
-	after, err := decodeCursor(r.URL.Query().Get("cursor"))
+	after, limit, err := pageParams(r)
 	if err != nil {
 		web.WriteError(w, r, err)
 		return
@@ -156,12 +151,7 @@ func (a *API) auditLog(w http.ResponseWriter, r *http.Request) {
 	if _, ok := web.Require(w, r, web.Supervisor); !ok {
 		return
 	}
-	limit, err := parseLimit(r.URL.Query().Get("limit"))
-	if err != nil {
-		web.WriteError(w, r, err)
-		return
-	}
-	after, err := decodeCursor(r.URL.Query().Get("cursor"))
+	after, limit, err := pageParams(r)
 	if err != nil {
 		web.WriteError(w, r, err)
 		return
