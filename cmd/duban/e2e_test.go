@@ -317,6 +317,15 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("metrics", func(t *testing.T) {
+		code, b, _ := in.do("GET", "/metrics", "", "")
+		raw, _ := b["raw"].(string)
+		if code != 200 || !strings.Contains(raw, `duban_events_received_total{department="env",outcome="accepted",type="submitted"} 1`) ||
+			!strings.Contains(raw, `duban_events_received_total{department="env",outcome="duplicate",type="decided"} 1`) {
+			t.Errorf("metrics: %d\n%s", code, raw)
+		}
+	})
+
 	if code := in.shutdown(); code != 0 {
 		t.Errorf("shutdown exit code %d, want 0\n%s", code, in.logs.String())
 	}

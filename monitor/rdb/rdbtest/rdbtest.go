@@ -4,11 +4,9 @@ package rdbtest
 
 import (
 	"context"
-	"net/url"
-	"strconv"
-	"strings"
 	"testing"
 
+	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/internal/testredis"
 	"github.com/duban-gov/duban/monitor/rdb"
 )
@@ -32,23 +30,15 @@ func ClusterStore(t testing.TB) *rdb.Store {
 	return open(t, rdb.Options{Mode: rdb.Cluster, Addrs: addrs, Prefix: "c:"})
 }
 
-// Options turns a redis:// URL into store options.
+// Options turns a Redis URL into store options, parsed the way the service parses
+// DUBAN_REDIS_URL.
 func Options(raw string) (rdb.Options, error) {
-	u, err := url.Parse(raw)
+	r, err := config.ParseRedisURL(raw)
 	if err != nil {
 		return rdb.Options{}, err
 	}
-	o := rdb.Options{Addrs: []string{u.Host}, TLS: u.Scheme == "rediss"}
-	if db := strings.TrimPrefix(u.Path, "/"); db != "" {
-		if o.DB, err = strconv.Atoi(db); err != nil {
-			return rdb.Options{}, err
-		}
-	}
-	if u.User != nil {
-		o.Username = u.User.Username()
-		o.Password, _ = u.User.Password()
-	}
-	return o, nil
+	return rdb.Options{Mode: rdb.Mode(r.Mode), Addrs: r.Addrs, MasterName: r.MasterName, DB: r.DB,
+		Username: r.Username, Password: r.Password, TLS: r.TLS}, nil
 }
 
 func open(t testing.TB, o rdb.Options) *rdb.Store {
