@@ -26,7 +26,11 @@ type Options struct {
 	// Events is the push API (collectors/httpin), mounted at POST /api/v1/events.
 	Events http.Handler
 	// Wake tells the local applier that cases were marked dirty.
-	Wake   func()
+	Wake func()
+	// Relay, when set, tells the local relay that an outbox has news (an alert action).
+	Relay func()
+	// FaultThreshold is rules.fault_threshold (accountability's threshold_reached).
+	FaultThreshold int
 	Wall   func() time.Time
 	Logger *slog.Logger
 	// Extra handlers mounted as they are (metrics, the WebSocket feed, the wall screen),
@@ -51,6 +55,9 @@ func New(o Options) (*API, error) {
 	if o.Wake == nil {
 		o.Wake = func() {}
 	}
+	if o.FaultThreshold <= 0 {
+		o.FaultThreshold = 3
+	}
 	a := &API{o: o, mux: http.NewServeMux()}
 	authed := func(h http.HandlerFunc) http.Handler { return o.Auth.Authenticate(h) }
 	a.mux.HandleFunc("GET /healthz", a.healthz)
@@ -65,6 +72,10 @@ func New(o Options) (*API, error) {
 	a.mux.Handle("GET /api/v1/calendar/{year}", authed(a.getCalendar))
 	a.mux.Handle("PUT /api/v1/calendar/{year}", authed(a.putCalendar))
 	a.mux.Handle("GET /api/v1/audit", authed(a.auditLog))
+	a.mux.Handle("GET /api/v1/alerts", authed(a.listAlerts))
+	a.mux.Handle("GET /api/v1/alerts/{id...}", authed(a.alertRoute))
+	a.mux.Handle("POST /api/v1/alerts/{id...}", authed(a.alertRoute))
+	a.mux.Handle("GET /api/v1/accountability", authed(a.accountability))
 	a.mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, web.Errorf(web.NotFound, "", "no such endpoint: %s %s", r.Method, r.URL.Path))
 	}))

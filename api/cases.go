@@ -41,7 +41,8 @@ func (a *API) getCase(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, err)
 		return
 	}
-	st, err := a.o.Rules().Fold(id, rec.Department, evs, a.o.Clock.Now(), true)
+	now := a.o.Clock.Now()
+	st, err := a.o.Rules().Fold(id, rec.Department, evs, now, true)
 	if errors.Is(err, engine.ErrNotApplicable) {
 		web.WriteError(w, r, web.Errorf(web.NotFound, "case_id", "case %q has events but cannot be shown yet: %v", id, err))
 		return
@@ -50,7 +51,27 @@ func (a *API) getCase(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, err)
 		return
 	}
+	docs, err := a.o.Store.AlertsOf(r.Context(), []string{id})
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
+	if err := withRecords(&st, docs[0], now); err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
 	web.WriteJSON(w, http.StatusOK, &st)
+}
+
+// withRecords gives a case folded at now the level and alert ids of its alert records, as
+// the next commit would (an alert due a moment ago shows before its record is written).
+func withRecords(st *engine.CaseState, docs map[string][]byte, now time.Time) error {
+	recs, err := engine.DecodeRecords(st.CaseID, docs)
+	if err != nil {
+		return err
+	}
+	st.WithRecords(recs, now)
+	return nil
 }
 
 // caseList is the answer of GET /api/v1/cases.
@@ -112,11 +133,20 @@ func (a *API) listCases(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, err)
 		return
 	}
+	docs, err := a.o.Store.AlertsOf(r.Context(), ids)
+	if err != nil {
+		web.WriteError(w, r, err)
+		return
+	}
 	rules, now := a.o.Rules(), a.o.Clock.Now()
 	for i := range recs {
 		st, err := rules.Fold(recs[i].CaseID, recs[i].Department, evs[i], now, false)
 		if err != nil {
 			continue // dead-lettered since it was listed; it shows under /deadletters
+		}
+		if err := withRecords(&st, docs[i], now); err != nil {
+			web.WriteError(w, r, err)
+			return
 		}
 		out.Cases = append(out.Cases, st)
 	}

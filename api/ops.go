@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/duban-gov/duban/alerts"
 	"io"
 	"net/http"
 	"strconv"
@@ -116,6 +117,11 @@ func (a *API) putCalendar(w http.ResponseWriter, r *http.Request) {
 	y, err := a.o.Calendars.Load(r.Context(), year, body)
 	if err != nil {
 		web.WriteError(w, r, calendarError(err))
+		return
+	}
+	if err := engine.ResolveSystemAlert(r.Context(), a.o.Store, alerts.CalendarMissingID(year), alerts.Closed,
+		a.o.Clock.Now().In(a.o.Rules().Loc), a.o.Wall()); err != nil {
+		web.WriteError(w, r, err)
 		return
 	}
 	if err := a.o.Store.Publish(r.Context(), rdb.NoticeCalendar); err != nil {

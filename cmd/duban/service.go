@@ -35,6 +35,8 @@ type service struct {
 	store   *rdb.Store
 	log     *slog.Logger
 	applier *engine.Applier
+	timers  *engine.Timers
+	relay   *engine.Relay
 	cals    *engine.Calendars
 	handler http.Handler
 }
@@ -53,7 +55,30 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 		return engine.Rules{Catalog: cfg.Catalog, Calendar: cals.Current(), Loc: cfg.Location,
 			ReportWithin: cfg.Rules.ReportWithin}
 	}
-	applier, err := engine.NewApplier(engine.ApplierOptions{Store: store, Rules: rules, Clock: clk, Logger: log})
+	relay, err := engine.NewRelay(engine.RelayOptions{Store: store, Clock: clk, Loc: cfg.Location,
+		FaultThreshold: cfg.Rules.FaultThreshold, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	var timers *engine.Timers
+	applier, err := engine.NewApplier(engine.ApplierOptions{Store: store, Rules: rules, Clock: clk, Logger: log,
+		Committed: func(cs []rdb.Commit) {
+			for i := range cs {
+				timers.Schedule(cs[i].NextTimer)
+				if len(cs[i].Transitions) > 0 {
+					relay.Wake()
+				}
+			}
+		}})
+	if err != nil {
+		return nil, err
+	}
+	timers, err = engine.NewTimers(engine.TimerOptions{Store: store, Clock: clk, Logger: log,
+		HandedOver: func([]rdb.DueTimer) {
+			applier.Wake()
+			// A midnight burst is shared: the other replicas' appliers claim from it too.
+			_ = store.Publish(context.WithoutCancel(ctx), rdb.NoticeDirty)
+		}})
 	if err != nil {
 		return nil, err
 	}
@@ -81,13 +106,15 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
 	a, err := api.New(api.Options{
 		Store: store, Rules: rules, Calendars: cals, Clock: clk, Wall: clock.Wall, Logger: log,
-		Auth: web.NewAuthenticator(tokens, false), Events: events, Wake: applier.Wake,
+		Auth: web.NewAuthenticator(tokens, false), Events: events, Wake: applier.Wake, Relay: relay.Wake,
+		FaultThreshold: cfg.Rules.FaultThreshold,
 		Extra: map[string]http.Handler{"GET /metrics": metricsGuard(cfg.MetricsToken, metrics)},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &service{cfg: cfg, store: store, log: log, applier: applier, cals: cals, handler: a}, nil
+	return &service{cfg: cfg, store: store, log: log, applier: applier, timers: timers, relay: relay,
+		cals: cals, handler: a}, nil
 }
 
 // baseCalendar is the built-in years plus the configured year files.
@@ -143,6 +170,8 @@ func (s *service) run(ctx context.Context, onListen func(addr string)) error {
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = s.applier.Run(bg) })
+	wg.Go(func() { _ = s.timers.Run(bg) })
+	wg.Go(func() { _ = s.relay.Run(bg) })
 	wg.Go(func() {
 		_ = s.store.Listen(bg, func(notice string) {
 			switch notice {

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/rdb"
 )
@@ -37,6 +39,9 @@ type ApplierOptions struct {
 	// Poll is the fallback poll interval, which picks up other replicas' work and lapsed
 	// leases when no wake-up came. Zero means 1 s.
 	Poll time.Duration
+	// Committed, when set, is called with each round's committed cases (their next timers
+	// and transitions), for the timer engine, the relay and the metrics.
+	Committed func([]rdb.Commit)
 }
 
 // Applier folds dirty cases into state. Run it on every replica; claims share the work.
@@ -173,10 +178,16 @@ func (a *Applier) Apply(ctx context.Context, ids []string) error {
 		if err != nil {
 			return err
 		}
+		done := commits[:0:0]
 		for i, ok := range oks {
 			if !ok {
 				retry = append(retry, commits[i].Snap.CaseID)
+			} else if a.o.Committed != nil {
+				done = append(done, commits[i])
 			}
+		}
+		if len(done) > 0 {
+			a.o.Committed(done)
 		}
 		ids = retry
 	}
@@ -187,7 +198,9 @@ func (a *Applier) Apply(ctx context.Context, ids []string) error {
 	return nil
 }
 
-// prepare folds one snapshot and builds its commit.
+// prepare folds one snapshot and builds its commit: the state, the alert records the fold
+// implies (alerts.Merge: each fires once, by its key), the case's level from its open
+// alerts, the fault counts that changed, and the transitions for the outbox.
 func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.Commit, error) {
 	a.folds.Add(1)
 	cur, err := rules.Fold(snap.CaseID, snap.Department, snap.Events, now, false)
@@ -201,18 +214,71 @@ func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.C
 			return rdb.Commit{}, fmt.Errorf("engine: decode state of %s: %w", snap.CaseID, err)
 		}
 	}
+	records, err := DecodeRecords(snap.CaseID, snap.Alerts)
+	if err != nil {
+		return rdb.Commit{}, err
+	}
+	all, changed := cur.WithRecords(records, now)
+	faults := alerts.Faults(all, rules.Loc)
+	var oldFaults map[string]alerts.Fault
+	if snap.Faults != nil {
+		if err := json.Unmarshal(snap.Faults, &oldFaults); err != nil {
+			return rdb.Commit{}, fmt.Errorf("engine: decode faults of %s: %w", snap.CaseID, err)
+		}
+	}
 	doc, err := json.Marshal(&cur)
 	if err != nil {
 		return rdb.Commit{}, fmt.Errorf("engine: encode state of %s: %w", snap.CaseID, err)
 	}
-	c := rdb.Commit{Snap: snap, State: doc, Stage: string(cur.Stage), Level: string(cur.Level)}
+	fdoc, err := json.Marshal(faults)
+	if err != nil {
+		return rdb.Commit{}, fmt.Errorf("engine: encode faults of %s: %w", snap.CaseID, err)
+	}
+	c := rdb.Commit{Snap: snap, State: doc, Stage: string(cur.Stage), Level: string(cur.Level), Faults: fdoc}
 	if len(cur.Thresholds) > 0 {
 		c.NextTimer = cur.Thresholds[0].At
 	}
 	for _, t := range Diff(old, &cur) {
 		c.Transitions = append(c.Transitions, t)
 	}
+	base := Transition{CaseID: cur.CaseID, Department: cur.Department, Matter: cur.Matter, At: now}
+	for i := range changed {
+		r := &changed[i]
+		rdoc, err := json.Marshal(r)
+		if err != nil {
+			return rdb.Commit{}, fmt.Errorf("engine: encode alert %s: %w", r.ID, err)
+		}
+		oldState := ""
+		if o, ok := records[r.Key]; ok {
+			oldState = string(o.State)
+		}
+		c.Alerts = append(c.Alerts, rdb.AlertWrite{Key: r.Key, ID: r.ID, OldState: oldState, NewState: string(r.State), Doc: rdoc})
+		t := base
+		t.Type, t.Alert, t.New = TAlert, r, oldState == ""
+		c.Transitions = append(c.Transitions, t)
+	}
+	for _, d := range alerts.DiffFaults(oldFaults, faults) {
+		t := base
+		t.Type, t.Fault = TFault, &d
+		c.Transitions = append(c.Transitions, t)
+	}
+	for _, y := range newYears(old, &cur) {
+		t := base
+		t.Type, t.Year = TCalendarMissing, y
+		c.Transitions = append(c.Transitions, t)
+	}
 	return c, nil
+}
+
+// newYears lists the missing calendar years cur needs that old did not.
+func newYears(old, cur *CaseState) []int {
+	var out []int
+	for _, y := range cur.MissingYears {
+		if old == nil || !slices.Contains(old.MissingYears, y) {
+			out = append(out, y)
+		}
+	}
+	return out
 }
 
 func eventIDs(s *rdb.Snapshot) []string {

@@ -5,10 +5,12 @@
 package engine
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
+	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/deadline"
 	"github.com/duban-gov/duban/monitor/workday"
@@ -96,4 +98,38 @@ func retracted(evs []monitor.Event, id string) bool {
 		}
 	}
 	return false
+}
+
+// WithRecords merges the alerts the fold implies into the case's alert records (keyed by
+// alert key; see alerts.Merge) and sets the case's level and alert ids from the result. It
+// returns every record and the changed ones.
+func (c *CaseState) WithRecords(records map[string]alerts.Record, now time.Time) (all, changed []alerts.Record) {
+	all, changed = alerts.Merge(alerts.Case{CaseID: c.CaseID, Department: c.Department, Matter: c.Matter},
+		records, c.Result.Alerts, now)
+	c.Level = alerts.CaseLevel(all)
+	c.Alerts = make([]string, 0, len(all))
+	for i := range all {
+		// A superseded alert stays in the history (GET /alerts?case_id=) but no longer
+		// describes the case, so the case's state stays a function of its event set.
+		if r := &all[i]; !(r.State == alerts.Resolved && r.Resolution == alerts.Superseded) {
+			c.Alerts = append(c.Alerts, r.ID)
+		}
+	}
+	return all, changed
+}
+
+// DecodeRecords decodes stored alert records (key → JSON) keyed by alert key.
+func DecodeRecords(caseID string, docs map[string][]byte) (map[string]alerts.Record, error) {
+	if len(docs) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]alerts.Record, len(docs))
+	for k, v := range docs {
+		var r alerts.Record
+		if err := json.Unmarshal(v, &r); err != nil {
+			return nil, fmt.Errorf("engine: decode alert %s of %s: %w", k, caseID, err)
+		}
+		out[k] = r
+	}
+	return out, nil
 }

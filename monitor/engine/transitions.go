@@ -3,6 +3,7 @@ package engine
 import (
 	"time"
 
+	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/monitor/deadline"
 )
 
@@ -21,6 +22,12 @@ const (
 	// TDecisionUndone: a decision counted before no longer holds (its event was retracted
 	// or corrected); Decision carries the facts to take back, so aggregates stay exact.
 	TDecisionUndone = "decision_undone"
+	// TAlert: an alert record of the case is new (New) or changed; Alert carries it whole.
+	TAlert = "alert"
+	// TFault: a fault count of accountability changes by Fault.Delta.
+	TFault = "fault"
+	// TCalendarMissing: a deadline of the case needs Year, whose calendar is not loaded.
+	TCalendarMissing = "calendar_missing"
 )
 
 // Transition is one change of a case, written to its partition's outbox in the same atomic
@@ -34,6 +41,10 @@ type Transition struct {
 	From       string                  `json:"from,omitempty"`
 	To         string                  `json:"to,omitempty"`
 	Decision   *deadline.DecisionFacts `json:"decision,omitempty"`
+	Alert      *alerts.Record          `json:"alert,omitempty"`
+	New        bool                    `json:"new,omitempty"` // TAlert: the alert fired now
+	Fault      *alerts.FaultDelta      `json:"fault,omitempty"`
+	Year       int                     `json:"year,omitempty"`
 }
 
 // Diff lists the transitions from old (nil before the case was first applied) to cur.

@@ -66,6 +66,8 @@ type Snapshot struct {
 	State      []byte // the state JSON of the last commit, nil before the first
 	Stage      string // index fields of the last commit
 	Level      string
+	Faults     []byte            // the fault units of the last commit (JSON), nil before
+	Alerts     map[string][]byte // alert key → record JSON
 }
 
 // LoadCases reads cases for applying in one pipelined round trip. The case hash is read
@@ -75,9 +77,11 @@ func (s *Store) LoadCases(ctx context.Context, ids []string) ([]Snapshot, error)
 	pipe := s.c.Pipeline()
 	heads := make([]*redis.SliceCmd, len(ids))
 	evs := make([]*redis.MapStringStringCmd, len(ids))
+	als := make([]*redis.MapStringStringCmd, len(ids))
 	for i, id := range ids {
-		heads[i] = pipe.HMGet(ctx, s.k.caseKey(id), "dept", "ver", "sv", "state", "stage", "level")
+		heads[i] = pipe.HMGet(ctx, s.k.caseKey(id), "dept", "ver", "sv", "state", "stage", "level", "faults")
 		evs[i] = pipe.HGetAll(ctx, s.k.events(id))
+		als[i] = pipe.HGetAll(ctx, s.k.alerts(id))
 	}
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return nil, fmt.Errorf("rdb: load cases: %w", err)
@@ -105,6 +109,15 @@ func (s *Store) LoadCases(ctx context.Context, ids []string) ([]Snapshot, error)
 		if st := str(3); st != "" {
 			snap.State = []byte(st)
 		}
+		if f := str(6); f != "" {
+			snap.Faults = []byte(f)
+		}
+		if m := als[i].Val(); len(m) > 0 {
+			snap.Alerts = make(map[string][]byte, len(m))
+			for k, v := range m {
+				snap.Alerts[k] = []byte(v)
+			}
+		}
 		out[i] = snap
 	}
 	return out, nil
@@ -118,6 +131,16 @@ type Commit struct {
 	Level       string
 	NextTimer   time.Time // business time of the next threshold; zero for none
 	Transitions []any     // each marshalled to JSON into the partition's outbox
+	Faults      []byte    // the case's fault units (JSON), kept for the next diff
+	Alerts      []AlertWrite
+}
+
+// AlertWrite is a changed alert record of the committed case.
+type AlertWrite struct {
+	Key, ID  string
+	OldState string // "" for a new record
+	NewState string
+	Doc      []byte
 }
 
 // CommitCases writes computed states in one pipelined round trip. ok[i] is false when the
@@ -134,8 +157,13 @@ func (s *Store) CommitCases(ctx context.Context, cs []Commit) (ok []bool, err er
 		if !c.NextTimer.IsZero() {
 			next = strconv.FormatInt(c.NextTimer.UnixMilli(), 10)
 		}
-		args := []any{id, c.Snap.Ver, c.Snap.SV, c.State, c.Stage, c.Level, c.Snap.Stage, c.Snap.Level,
-			next, s.outboxMax, len(c.Transitions)}
+		faults := c.Faults
+		if faults == nil {
+			faults = []byte("{}")
+		}
+		args := make([]any, 0, 13+len(c.Transitions)+5*len(c.Alerts))
+		args = append(args, id, c.Snap.Ver, c.Snap.SV, c.State, c.Stage, c.Level, c.Snap.Stage, c.Snap.Level,
+			next, s.outboxMax, faults, len(c.Transitions))
 		for _, t := range c.Transitions {
 			b, err := json.Marshal(t)
 			if err != nil {
@@ -143,11 +171,19 @@ func (s *Store) CommitCases(ctx context.Context, cs []Commit) (ok []bool, err er
 			}
 			args = append(args, b)
 		}
+		args = append(args, len(c.Alerts))
+		for _, a := range c.Alerts {
+			args = append(args, a.Key, a.ID, a.OldState, a.NewState, a.Doc)
+		}
+		dept := c.Snap.Department
 		calls[i] = call{keys: []string{
 			s.k.caseKey(id), s.k.dirty(p), s.k.timers(p), s.k.outbox(p),
-			s.k.idxAll(p), s.k.idxDept(p, c.Snap.Department), s.k.dead(p),
+			s.k.idxAll(p), s.k.idxDept(p, dept), s.k.dead(p),
 			s.k.idxStage(p, c.Snap.Stage), s.k.idxStage(p, c.Stage),
 			s.k.idxLevel(p, c.Snap.Level), s.k.idxLevel(p, c.Level),
+			s.k.alerts(id), s.k.alertIdxAll(p), s.k.alertIdxDept(p, dept),
+			s.k.alertIdxState(p, "firing"), s.k.alertIdxState(p, "acknowledged"),
+			s.k.alertIdxState(p, "resolved"), s.k.alertIdxState(p, "exempted"),
 		}, args: args}
 	}
 	cmds, err := s.runScript(ctx, commitScript, calls)

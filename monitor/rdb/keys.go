@@ -78,3 +78,38 @@ func (k keys) calendars() string { return k.prefix + "calendars" }
 // wake: pub/sub channel on which a replica announces new dirty work so that others need not
 // wait for their fallback poll.
 func (k keys) wake() string { return k.prefix + "wake" }
+
+// alerts: HASH alert key → alert record JSON (alerts.Record) of one case, written by the
+// commit script with the case state (so an alert fires once: its key exists or it does not)
+// and by supervisors' actions. Kept for the life of the deployment: the history.
+func (k keys) alerts(caseID string) string { return k.tag(Partition(caseID)) + "al:" + caseID }
+
+// Alert index sets, like the case indexes: ZSET score 0, member alert id, lex order.
+func (k keys) alertIdxAll(p int) string { return k.tag(p) + "aidx:all" }
+func (k keys) alertIdxDept(p int, dept string) string {
+	return k.tag(p) + "aidx:dept:" + dept
+}
+func (k keys) alertIdxState(p int, st string) string { return k.tag(p) + "aidx:state:" + st }
+
+// The global slot. What spans partitions — the alert stream with its one cursor order,
+// system alerts, accountability counts, screen figures — lives under one hash tag `{g}`
+// and is fed from the partitions' outboxes by the relay, which keeps, in the same slot, how
+// far it has copied each outbox: a copy is exactly-once because the checkpoint moves in the
+// same script as the copy (DESIGN.md invariant 7: no multi-slot transaction).
+func (k keys) global() string { return k.prefix + "{g}:" }
+
+// relay: HASH partition → id of the last outbox entry copied into the global slot.
+func (k keys) relay() string { return k.global() + "relay" }
+
+// alertStream: STREAM of every new or changed alert (field `a`: the record JSON), in one
+// order across the deployment; its entry ids are the live feed's cursors. Trimmed by age
+// (MINID, real time) to keep at least alertStreamKeep.
+func (k keys) alertStream() string { return k.global() + "alerts" }
+
+// sysAlerts: HASH alert id → record JSON of alerts that belong to no case
+// (calendar_missing, fault_threshold). Kept forever.
+func (k keys) sysAlerts() string { return k.global() + "sysalerts" }
+
+// faults: HASH of one year's fault counts: "d|<dept>" → n and "h|<dept>|<handler>" → n.
+// Kept forever (accountability is per calendar year).
+func (k keys) faults(year int) string { return k.global() + "faults:" + strconv.Itoa(year) }

@@ -31,6 +31,10 @@ var (
 	claimScript      = script("claim")
 	commitScript     = script("commit")
 	deadLetterScript = script("deadletter")
+	dueScript        = script("due")
+	relayScript      = script("relay")
+	actScript        = script("act")
+	sysAlertScript   = script("sysalert")
 )
 
 // Mode says how to reach Redis.

@@ -1,0 +1,255 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/duban-gov/duban/alerts"
+	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/clock"
+	"github.com/duban-gov/duban/monitor/rdb"
+)
+
+// RelayOptions configure the relay.
+type RelayOptions struct {
+	Store *rdb.Store
+	Clock BusinessClock
+	Wall  func() time.Time // real time (stream trimming); nil means the system clock
+	Loc   *time.Location
+	// FaultThreshold is rules.fault_threshold: a handler's faults in one year that raise
+	// fault_threshold. Zero means 3.
+	FaultThreshold int
+	// Batch bounds the outbox entries relayed per partition per round. Zero means 512.
+	Batch int64
+	// Poll is the fallback interval (real time) for other replicas' leftovers. Zero: 500 ms.
+	Poll time.Duration
+	// Relayed, when set, is called after a round that relayed something.
+	Relayed func(n int)
+	Logger  *slog.Logger
+}
+
+// Relay copies the partitions' outboxes into the global slot: alerts onto the alert stream
+// (the one cursor order of the live feed and webhooks), fault counts into accountability
+// (raising fault_threshold), calendar_missing alerts. Every replica runs one; a partition's
+// copy is exactly-once because its checkpoint moves in the same atomic script as the copy,
+// and a replica that loses the race just reads again.
+type Relay struct {
+	o    RelayOptions
+	wake chan struct{}
+}
+
+// NewRelay validates options and builds a relay.
+func NewRelay(o RelayOptions) (*Relay, error) {
+	if o.Store == nil || o.Clock == nil || o.Loc == nil {
+		return nil, errors.New("engine: the relay needs a store, a clock and a zone")
+	}
+	if o.Wall == nil {
+		o.Wall = clock.Wall
+	}
+	if o.FaultThreshold <= 0 {
+		o.FaultThreshold = 3
+	}
+	if o.Batch <= 0 {
+		o.Batch = 512
+	}
+	if o.Poll <= 0 {
+		o.Poll = 500 * time.Millisecond
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	o.Logger = o.Logger.With("component", "relay")
+	return &Relay{o: o, wake: make(chan struct{}, 1)}, nil
+}
+
+// Wake makes the relay look at the outboxes now; it never blocks.
+func (r *Relay) Wake() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run relays until ctx ends.
+func (r *Relay) Run(ctx context.Context) error {
+	t := time.NewTicker(r.o.Poll)
+	defer t.Stop()
+	var lastErr string
+	for {
+		n, err := r.RelayOnce(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			if err.Error() != lastErr {
+				r.o.Logger.Error("relay_failed", "err", err)
+				lastErr = err.Error()
+			}
+		} else {
+			lastErr = ""
+		}
+		if n > 0 && err == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// RelayOnce relays one batch of every partition's outbox and returns how many entries it
+// copied.
+func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
+	cps, err := r.o.Store.RelayCheckpoints(ctx)
+	if err != nil {
+		return 0, err
+	}
+	heads, err := r.o.Store.OutboxHeads(ctx, cps, r.o.Batch)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	var drops []alerts.Fault
+	for p, entries := range heads {
+		b := r.o.Store.NewRelayBatch()
+		var pd []alerts.Fault
+		for _, e := range entries {
+			var t Transition
+			if err := json.Unmarshal(e.Doc, &t); err != nil {
+				// Written by this program; a document it cannot read is skipped, not a wedge.
+				r.o.Logger.Error("relay_bad_entry", "partition", p, "id", e.ID, "err", err)
+				continue
+			}
+			if err := r.ops(b, &t, &pd); err != nil {
+				return total, err
+			}
+		}
+		ok, err := r.o.Store.Relay(ctx, p, cps[p], entries[len(entries)-1].ID, b, r.o.Wall())
+		if err != nil {
+			return total, err
+		}
+		if ok {
+			total += len(entries)
+			drops = append(drops, pd...)
+		}
+	}
+	for _, f := range drops {
+		if err := r.dropBelow(ctx, f); err != nil {
+			return total, err
+		}
+	}
+	if total > 0 && r.o.Relayed != nil {
+		r.o.Relayed(total)
+	}
+	return total, nil
+}
+
+// ops turns one transition into relay operations.
+func (r *Relay) ops(b *rdb.RelayBatch, t *Transition, drops *[]alerts.Fault) error {
+	switch t.Type {
+	case TAlert:
+		doc, err := json.Marshal(t.Alert)
+		if err != nil {
+			return fmt.Errorf("engine: encode alert: %w", err)
+		}
+		b.Alert(doc)
+	case TFault:
+		f := t.Fault
+		id, doc := "", []byte(nil)
+		if f.Handler != "" && f.Delta > 0 {
+			rec := r.faultThreshold(f.Fault)
+			d, err := json.Marshal(rec)
+			if err != nil {
+				return fmt.Errorf("engine: encode alert: %w", err)
+			}
+			id, doc = rec.ID, d
+		}
+		b.Fault(f.Year, f.Department, f.Handler, f.Delta, r.o.FaultThreshold, id, doc)
+		if f.Delta < 0 && f.Handler != "" {
+			*drops = append(*drops, f.Fault)
+		}
+	case TCalendarMissing:
+		rec := CalendarMissingAlert(t.Year, r.o.Clock.Now(), r.o.Loc)
+		doc, err := json.Marshal(rec)
+		if err != nil {
+			return fmt.Errorf("engine: encode alert: %w", err)
+		}
+		b.SystemAlert(rec.ID, doc)
+	}
+	return nil
+}
+
+// faultThreshold is the alert a handler gets on reaching the threshold in a year.
+func (r *Relay) faultThreshold(f alerts.Fault) alerts.Record {
+	now := r.o.Clock.Now().In(r.o.Loc)
+	rec := alerts.Record{
+		ID: alerts.FaultThresholdID(f.Year, f.Department, f.Handler), Kind: monitor.FaultThreshold,
+		Level: monitor.FaultThreshold.Level(), Department: f.Department, Handler: f.Handler,
+		Year: f.Year, Instant: now, FiredAt: now, Faults: r.o.FaultThreshold,
+		Message: fmt.Sprintf("承办人 %s（%s）%d年度过错已达%d次，不得定为称职", f.Handler, f.Department, f.Year, r.o.FaultThreshold),
+	}
+	rec.Fire(now)
+	return rec
+}
+
+// CalendarMissingAlert is the alert raised once for a year whose calendar is not loaded.
+func CalendarMissingAlert(year int, now time.Time, loc *time.Location) alerts.Record {
+	now = now.In(loc)
+	rec := alerts.Record{
+		ID: alerts.CalendarMissingID(year), Kind: monitor.CalendarMissing,
+		Level: monitor.CalendarMissing.Level(), Year: year, Instant: now, FiredAt: now,
+		Message: strconv.Itoa(year) + "年节假日安排未加载，相关期限暂按周末及法定节日固定日期推算，请管理员加载该年度日历",
+	}
+	rec.Fire(now)
+	return rec
+}
+
+// dropBelow resolves a handler's fault_threshold alert as superseded when exemptions or
+// superseded alerts took the year's count back below the threshold.
+func (r *Relay) dropBelow(ctx context.Context, f alerts.Fault) error {
+	counts, err := r.o.Store.FaultCounts(ctx, f.Year)
+	if err != nil {
+		return err
+	}
+	if counts[rdb.HandlerFaultField(f.Department, f.Handler)] >= int64(r.o.FaultThreshold) {
+		return nil
+	}
+	return ResolveSystemAlert(ctx, r.o.Store, alerts.FaultThresholdID(f.Year, f.Department, f.Handler),
+		alerts.Superseded, r.o.Clock.Now().In(r.o.Loc), r.o.Wall())
+}
+
+// ResolveSystemAlert resolves an open system alert (a calendar year loaded: closed; a count
+// back under the threshold: superseded). A missing or already closed alert is left alone.
+func ResolveSystemAlert(ctx context.Context, store *rdb.Store, id string, res alerts.Resolution, now, wall time.Time) error {
+	for range maxConflicts {
+		old, ok, err := store.Alert(ctx, id)
+		if err != nil || !ok {
+			return err
+		}
+		var rec alerts.Record
+		if err := json.Unmarshal(old, &rec); err != nil {
+			return fmt.Errorf("engine: decode alert %s: %w", id, err)
+		}
+		if !rec.State.Open() {
+			return nil
+		}
+		rec.SystemResolve(res, now)
+		doc, err := json.Marshal(&rec)
+		if err != nil {
+			return fmt.Errorf("engine: encode alert %s: %w", id, err)
+		}
+		done, err := store.UpdateSystemAlert(ctx, id, old, doc, wall)
+		if err != nil || done {
+			return err
+		}
+	}
+	return fmt.Errorf("engine: alert %s kept changing", id)
+}

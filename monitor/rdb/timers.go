@@ -1,0 +1,86 @@
+package rdb
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DueTimer is a threshold handed to the applier.
+type DueTimer struct {
+	CaseID string
+	Due    time.Time // business time it was scheduled for
+}
+
+// HandOverDue moves up to perPartition due thresholds (business time <= businessNow) of
+// every partition into the dirty set, in one pipelined round trip (one atomic script per
+// partition). From there the applier's leased claims take over (due.lua explains why this
+// is crash-safe). It returns the cases handed over.
+func (s *Store) HandOverDue(ctx context.Context, businessNow, realNow time.Time, perPartition int) ([]DueTimer, error) {
+	calls := make([]call, Partitions)
+	for p := range Partitions {
+		calls[p] = call{keys: []string{s.k.timers(p), s.k.dirty(p)},
+			args: []any{businessNow.UnixMilli(), realNow.UnixMilli(), perPartition, s.k.tag(p) + "case:"}}
+	}
+	cmds, err := s.runScript(ctx, dueScript, calls)
+	if err != nil {
+		return nil, fmt.Errorf("rdb: hand over due timers: %w", err)
+	}
+	var out []DueTimer
+	for _, c := range cmds {
+		flat, err := c.StringSlice()
+		if err != nil {
+			return nil, fmt.Errorf("rdb: hand over due timers: %w", err)
+		}
+		for i := 0; i+1 < len(flat); i += 2 {
+			ms, _ := strconv.ParseFloat(flat[i+1], 64)
+			out = append(out, DueTimer{CaseID: flat[i], Due: time.UnixMilli(int64(ms))})
+		}
+	}
+	return out, nil
+}
+
+// EarliestTimer returns the earliest scheduled threshold over all partitions (business
+// time); ok is false when none is scheduled. One pipelined round trip.
+func (s *Store) EarliestTimer(ctx context.Context) (at time.Time, ok bool, err error) {
+	pipe := s.c.Pipeline()
+	cmds := make([]*redis.ZSliceCmd, Partitions)
+	for p := range Partitions {
+		cmds[p] = pipe.ZRangeWithScores(ctx, s.k.timers(p), 0, 0)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return time.Time{}, false, fmt.Errorf("rdb: earliest timer: %w", err)
+	}
+	var min int64
+	for _, c := range cmds {
+		for _, z := range c.Val() {
+			if ms := int64(z.Score); !ok || ms < min {
+				min, ok = ms, true
+			}
+		}
+	}
+	if !ok {
+		return time.Time{}, false, nil
+	}
+	return time.UnixMilli(min), true, nil
+}
+
+// TimersPending counts the scheduled thresholds (for metrics).
+func (s *Store) TimersPending(ctx context.Context) (int64, error) {
+	pipe := s.c.Pipeline()
+	cmds := make([]*redis.IntCmd, Partitions)
+	for p := range Partitions {
+		cmds[p] = pipe.ZCard(ctx, s.k.timers(p))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, fmt.Errorf("rdb: count timers: %w", err)
+	}
+	var n int64
+	for _, c := range cmds {
+		n += c.Val()
+	}
+	return n, nil
+}
