@@ -38,7 +38,21 @@ const (
 //
 // DecodeEvent checks no required field and no catalogue: that is ValidateEvent's work, and
 // ParseEvent does both. It never panics.
+//
+// Most events are well-formed and take a single-pass scanner (decodeEventFast); anything that
+// scanner is not sure of, every input with an error among them, is decoded again by
+// decodeEventSlow, the token walk that defines the rules above. FuzzDecodeEventEquivalence
+// checks that the two agree.
 func DecodeEvent(raw []byte) (Event, FieldErrors) {
+	if e, ok := decodeEventFast(raw); ok {
+		return e, nil
+	}
+	return decodeEventSlow(raw)
+}
+
+// decodeEventSlow is the reference implementation of DecodeEvent: it validates raw with
+// encoding/json, then walks the object's members with a json.Decoder.
+func decodeEventSlow(raw []byte) (Event, FieldErrors) {
 	var e Event
 	if err := json.Unmarshal(raw, new(json.RawMessage)); err != nil {
 		msg := "is not valid JSON"
