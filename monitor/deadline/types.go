@@ -73,7 +73,7 @@ type Result struct {
 	Thresholds []Threshold `json:"-"`
 
 	// Decision facts for the monthly ranking, set once the case is decided.
-	Decision *DecisionFacts `json:"-"`
+	Decision *DecisionFacts `json:"decision,omitempty"`
 
 	// FeesFen is the total of the fees charged so far, in fen.
 	FeesFen int64 `json:"fees_fen"`

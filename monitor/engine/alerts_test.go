@@ -170,6 +170,17 @@ func TestTimeAlertsFireOnceAtTheirInstant(t *testing.T) {
 	if lv := f.state("t1").Level; lv != monitor.Green {
 		t.Errorf("level %s after the decision, want green", lv)
 	}
+	// Later folds (the delivery deadline passing) do not count the decision again.
+	f.tick(f.state("t1").DeliveryDue.At)
+	decided := 0
+	for _, tr := range f.transitions("t1") {
+		if tr.Type == engine.TDecided {
+			decided++
+		}
+	}
+	if decided != 1 {
+		t.Errorf("decided emitted %d times, want 1", decided)
+	}
 }
 
 func TestDecidedInTimeFiresNothing(t *testing.T) {

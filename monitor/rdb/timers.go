@@ -84,3 +84,17 @@ func (s *Store) TimersPending(ctx context.Context) (int64, error) {
 	}
 	return n, nil
 }
+
+// ScheduleTimers writes thresholds directly (case id → business time), as a commit would.
+// For load tools and benchmarks that need a timers set of production size without folding a
+// million cases first; the service itself schedules only through commits.
+func (s *Store) ScheduleTimers(ctx context.Context, at map[string]time.Time) error {
+	pipe := s.c.Pipeline()
+	for id, t := range at {
+		pipe.ZAdd(ctx, s.k.timers(Partition(id)), redis.Z{Score: float64(t.UnixMilli()), Member: id})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("rdb: schedule timers: %w", err)
+	}
+	return nil
+}

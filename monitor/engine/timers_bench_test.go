@@ -1,0 +1,260 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/duban-gov/duban/alerts"
+	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/clock"
+	"github.com/duban-gov/duban/monitor/engine"
+	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/monitor/rdb/rdbtest"
+	"github.com/duban-gov/duban/monitor/workday"
+)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// seed ingests cases (two events each) in batches and applies them with all cores.
+func seed(b *testing.B, store *rdb.Store, rules func() engine.Rules, clk engine.BusinessClock, evs []monitor.Event) {
+	ctx := context.Background()
+	for lo := 0; lo < len(evs); lo += 1000 {
+		batch := evs[lo:min(lo+1000, len(evs))]
+		for i := range batch {
+			batch[i].ReceivedAt = clk.Now()
+		}
+		if _, err := store.Ingest(ctx, batch, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	app, err := engine.NewApplier(engine.ApplierOptions{Store: store, Rules: rules, Clock: clk, Batch: 64})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				n, err := app.ApplyOnce(ctx)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if n == 0 {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// BenchmarkMidnightBurst: DUBAN_BENCH_BURST cases (default 100,000) all cross their
+// promised deadline at the same midnight. Timed from the clock reaching it to every
+// promise_overdue record committed (fired), and to every alert on the alert stream
+// (relayed), with one replica's timer engine, applier and relay running as in `serve`.
+func BenchmarkMidnightBurst(b *testing.B) {
+	n := envInt("DUBAN_BENCH_BURST", 100_000)
+	for range b.N {
+		store := rdbtest.Store(b)
+		start := at("2026-03-03 11:00")
+		clk := clock.Manual(start)
+		rules := func() engine.Rules {
+			return engine.Rules{Catalog: catalog, Calendar: workday.Builtin(), Loc: shanghai, ReportWithin: 24 * time.Hour}
+		}
+		evs := make([]monitor.Event, 0, 2*n)
+		for i := range n {
+			evs = append(evs, opened(fmt.Sprintf("burst-%07d", i), "zhang.san")...)
+		}
+		seed(b, store, rules, clk, evs)
+		st, _, _ := store.Case(context.Background(), "burst-0000000")
+		var cs engine.CaseState
+		_ = json.Unmarshal(st.State, &cs)
+		midnight := cs.DecisionDuePromised.At
+		// Every case is yellow already: stand just before the red midnight.
+		ctx, cancel := context.WithCancel(context.Background())
+		relayed := make(chan struct{})
+		var count sync.Mutex
+		total := 0
+		w := newWorld(b, store, clk, rules, func(k int) {
+			count.Lock()
+			total += k
+			if total >= 2*n { // yellow and red of every case
+				select {
+				case <-relayed:
+				default:
+					close(relayed)
+				}
+			}
+			count.Unlock()
+		})
+		clk.Set(midnight.Add(-24 * time.Hour))
+		w.run(ctx)
+		waitIdle(b, store, midnight.Add(-24*time.Hour))
+		b.ResetTimer()
+		t0 := time.Now()
+		clk.Set(midnight)
+		waitIdle(b, store, midnight)
+		fired := time.Since(t0)
+		<-relayed
+		all := time.Since(t0)
+		b.StopTimer()
+		cancel()
+		w.wait()
+		b.ReportMetric(fired.Seconds(), "s_fired")
+		b.ReportMetric(all.Seconds(), "s_relayed")
+		b.ReportMetric(float64(n)/fired.Seconds(), "alerts/s")
+	}
+}
+
+// world is one replica's background loops.
+type world struct {
+	app    *engine.Applier
+	timers *engine.Timers
+	relay  *engine.Relay
+	wg     sync.WaitGroup
+}
+
+func newWorld(b *testing.B, store *rdb.Store, clk clock.Clock, rules func() engine.Rules, relayed func(int)) *world {
+	w := &world{}
+	var err error
+	w.relay, err = engine.NewRelay(engine.RelayOptions{Store: store, Clock: clk, Loc: shanghai, Relayed: relayed})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w.app, err = engine.NewApplier(engine.ApplierOptions{Store: store, Rules: rules, Clock: clk, Workers: envInt("DUBAN_BENCH_WORKERS", 0),
+		Committed: func(cs []rdb.Commit) {
+			for i := range cs {
+				w.timers.Schedule(cs[i].NextTimer)
+			}
+			w.relay.Wake()
+		}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w.timers, err = engine.NewTimers(engine.TimerOptions{Store: store, Clock: clk,
+		HandedOver: func([]rdb.DueTimer) { w.app.Wake() }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return w
+}
+
+func (w *world) run(ctx context.Context) {
+	w.wg.Go(func() { _ = w.app.Run(ctx) })
+	w.wg.Go(func() { _ = w.timers.Run(ctx) })
+	w.wg.Go(func() { _ = w.relay.Run(ctx) })
+}
+
+func (w *world) wait() { w.wg.Wait() }
+
+// waitIdle polls (plumbing, real time) until nothing is due at `now` and nothing is dirty.
+func waitIdle(b *testing.B, store *rdb.Store, now time.Time) {
+	ctx := context.Background()
+	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		next, ok, err := store.EarliestTimer(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if ok && !next.After(now) {
+			continue
+		}
+		if d, _ := store.DirtyCount(ctx); d == 0 {
+			return
+		}
+	}
+	b.Fatal("not idle after 5 minutes")
+}
+
+// BenchmarkTimerLag: lag (fire time − due time) of thresholds that come due a few at a time,
+// with DUBAN_BENCH_FILLER (default 1,000,000) further open cases' thresholds scheduled.
+// Business time runs on a simulated clock at a rate of one working day per 250 ms of real
+// time, so a few hundred thresholds come due in well under a minute; lags are reported in
+// real milliseconds (business lag ÷ rate).
+func BenchmarkTimerLag(b *testing.B) {
+	filler := envInt("DUBAN_BENCH_FILLER", 1_000_000)
+	for range b.N {
+		store := rdbtest.Store(b)
+		ctx := context.Background()
+		// Matters with promised limits of 3 … 42 days: their thresholds fall on different
+		// midnights, a handful at a time, as they do in real life between the big ones.
+		var matters []monitor.Matter
+		for d := 3; d <= 42; d++ {
+			matters = append(matters, monitor.Matter{Code: fmt.Sprintf("M%02d", d), Name: "lag", Department: "env",
+				StatutoryDays: 60, PromisedDays: d, WarnDays: 2, AcceptanceDays: 5, DeliveryDays: 10, MaxExtensionDays: 10})
+		}
+		cat := monitor.NewCatalog([]monitor.Department{{Code: "env", Name: "env"}}, matters)
+		start := at("2026-03-03 11:00")
+		rules := func() engine.Rules {
+			return engine.Rules{Catalog: cat, Calendar: workday.Builtin(), Loc: shanghai, ReportWithin: 24 * time.Hour}
+		}
+		var evs []monitor.Event
+		for i, m := range matters {
+			for k := range 3 {
+				id := fmt.Sprintf("lag-%02d-%d", i, k)
+				e := opened(id, "zhang.san")
+				e[0].Matter = m.Code
+				evs = append(evs, e...)
+			}
+		}
+		seed(b, store, rules, clock.Manual(start), evs)
+		far := make(map[string]time.Time, 10_000)
+		for i := range filler {
+			far[fmt.Sprintf("filler-%07d", i)] = at("2030-01-01 00:00").Add(time.Duration(i) * time.Second)
+			if len(far) == 10_000 || i == filler-1 {
+				if err := store.ScheduleTimers(ctx, far); err != nil {
+					b.Fatal(err)
+				}
+				clear(far)
+			}
+		}
+		const rate = 86400.0 / 0.25 // one business day per 250 ms
+		clk := clock.Simulated(start, rate)
+		w := newWorld(b, store, clk, rules, nil)
+		runCtx, cancel := context.WithCancel(ctx)
+		b.ResetTimer()
+		w.run(runCtx)
+		last := at("2026-05-06 00:00") // after the 42-day limit's promised deadline
+		_ = clk.Until(ctx, last)
+		waitIdle(b, store, last)
+		b.StopTimer()
+		cancel()
+		w.wait()
+		var lags []float64
+		for i := range matters {
+			for k := range 3 {
+				docs, err := store.CaseAlerts(ctx, fmt.Sprintf("lag-%02d-%d", i, k))
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, d := range docs {
+					var r alerts.Record
+					_ = json.Unmarshal(d.Doc, &r)
+					if r.Due != nil {
+						lags = append(lags, float64(r.FiredAt.Sub(r.Instant))/rate/float64(time.Millisecond))
+					}
+				}
+			}
+		}
+		slices.Sort(lags)
+		if len(lags) == 0 {
+			b.Fatal("nothing fired")
+		}
+		b.ReportMetric(lags[len(lags)/2], "p50_ms")
+		b.ReportMetric(lags[len(lags)*99/100], "p99_ms")
+		b.ReportMetric(lags[len(lags)-1], "max_ms")
+		b.ReportMetric(float64(len(lags)), "alerts")
+	}
+}
