@@ -88,6 +88,9 @@ func (r *Record) Counts() bool {
 	return r.State != Exempted && !(r.State == Resolved && r.Resolution == Superseded)
 }
 
+// Superseded reports whether the alert was resolved because its deadline moved.
+func (r *Record) Superseded() bool { return r.State == Resolved && r.Resolution == Superseded }
+
 // move changes the state and records the step.
 func (r *Record) move(s State, res Resolution, at time.Time, by, note string) {
 	r.State, r.Resolution, r.Updated = s, res, at

@@ -175,7 +175,7 @@ func (a *API) actOnAlert(w http.ResponseWriter, r *http.Request, id string, act 
 			return
 		}
 		now := a.o.Clock.Now().In(a.o.Rules().Loc)
-		oldState := rec.State
+		oldState, wasCounting, wasSuperseded := rec.State, rec.Counts(), rec.Superseded()
 		changed, err := alerts.Apply(&rec, act, p.Name, body.Note, now)
 		switch {
 		case errors.Is(err, alerts.ErrNoteRequired):
@@ -202,7 +202,7 @@ func (a *API) actOnAlert(w http.ResponseWriter, r *http.Request, id string, act 
 			done, err = a.o.Store.UpdateSystemAlert(r.Context(), id, old, doc, a.o.Wall())
 		} else {
 			t := engine.Transition{Type: engine.TAlert, CaseID: rec.CaseID, Department: rec.Department,
-				Matter: rec.Matter, At: now, Alert: &rec}
+				Matter: rec.Matter, At: now, Alert: &rec, WasCounting: wasCounting, WasOpen: oldState.Open(), WasSuperseded: wasSuperseded}
 			done, err = a.o.Store.ActOnCaseAlert(r.Context(), id, old, doc, string(oldState), string(rec.State), a.o.Wall(), t)
 		}
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/duban-gov/duban/dashboards/figures"
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor/engine"
 	"github.com/duban-gov/duban/monitor/rdb"
@@ -29,10 +30,12 @@ type Options struct {
 	Wake func()
 	// Relay, when set, tells the local relay that an outbox has news (an alert action).
 	Relay func()
+	// Figures answers the overview and the trend.
+	Figures *figures.Source
 	// FaultThreshold is rules.fault_threshold (accountability's threshold_reached).
 	FaultThreshold int
-	Wall   func() time.Time
-	Logger *slog.Logger
+	Wall           func() time.Time
+	Logger         *slog.Logger
 	// Extra handlers mounted as they are (metrics, the WebSocket feed, the wall screen),
 	// by pattern.
 	Extra map[string]http.Handler
@@ -76,6 +79,10 @@ func New(o Options) (*API, error) {
 	a.mux.Handle("GET /api/v1/alerts/{id...}", authed(a.alertRoute))
 	a.mux.Handle("POST /api/v1/alerts/{id...}", authed(a.alertRoute))
 	a.mux.Handle("GET /api/v1/accountability", authed(a.accountability))
+	if o.Figures != nil {
+		a.mux.Handle("GET /api/v1/overview", authed(a.overview))
+		a.mux.Handle("GET /api/v1/trend", authed(a.trend))
+	}
 	a.mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, web.Errorf(web.NotFound, "", "no such endpoint: %s %s", r.Method, r.URL.Path))
 	}))

@@ -17,6 +17,8 @@ import (
 
 	"github.com/duban-gov/duban/api"
 	"github.com/duban-gov/duban/collectors/httpin"
+	"github.com/duban-gov/duban/dashboards/figures"
+	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor"
@@ -39,6 +41,16 @@ type service struct {
 	relay   *engine.Relay
 	cals    *engine.Calendars
 	handler http.Handler
+	// liveClients counts this replica's WebSocket clients (duban_websocket_clients); set
+	// when the live feed is wired, nil before.
+	liveClients func() int
+}
+
+func (s *service) clients() int {
+	if s.liveClients == nil {
+		return 0
+	}
+	return s.liveClients()
 }
 
 // newService wires the components of one replica on a connected store.
@@ -60,14 +72,32 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	if err != nil {
 		return nil, err
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	figs, err := figures.New(figures.Options{Store: store, Catalog: func() *monitor.Catalog { return cfg.Catalog },
+		Clock: clk, Loc: cfg.Location})
+	if err != nil {
+		return nil, err
+	}
+	svc := &service{cfg: cfg, store: store, log: log, cals: cals}
+	mx, err := metrics.New(reg, metrics.Options{Version: buildVersion(),
+		Shared: func(ctx context.Context) (metrics.Shared, error) {
+			return sharedFigures(ctx, store, cals)
+		},
+		Clients: func() float64 { return float64(svc.clients()) }})
+	if err != nil {
+		return nil, err
+	}
 	var timers *engine.Timers
 	applier, err := engine.NewApplier(engine.ApplierOptions{Store: store, Rules: rules, Clock: clk, Logger: log,
 		Committed: func(cs []rdb.Commit) {
+			now := clk.Now()
 			for i := range cs {
 				timers.Schedule(cs[i].NextTimer)
 				if len(cs[i].Transitions) > 0 {
 					relay.Wake()
 				}
+				observe(mx, &cs[i], now)
 			}
 		}})
 	if err != nil {
@@ -82,8 +112,6 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	if err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	events, err := httpin.New(httpin.Options{
 		Store: store, Catalog: func() *monitor.Catalog { return cfg.Catalog }, Clock: clk, Wall: clock.Wall,
 		Limits: httpin.Limits{BodyBytes: cfg.Limits.BodyBytes, BatchEvents: cfg.Limits.BatchEvents,
@@ -107,14 +135,14 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	a, err := api.New(api.Options{
 		Store: store, Rules: rules, Calendars: cals, Clock: clk, Wall: clock.Wall, Logger: log,
 		Auth: web.NewAuthenticator(tokens, false), Events: events, Wake: applier.Wake, Relay: relay.Wake,
-		FaultThreshold: cfg.Rules.FaultThreshold,
+		FaultThreshold: cfg.Rules.FaultThreshold, Figures: figs,
 		Extra: map[string]http.Handler{"GET /metrics": metricsGuard(cfg.MetricsToken, metrics)},
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &service{cfg: cfg, store: store, log: log, applier: applier, timers: timers, relay: relay,
-		cals: cals, handler: a}, nil
+	svc.applier, svc.timers, svc.relay, svc.handler = applier, timers, relay, a
+	return svc, nil
 }
 
 // baseCalendar is the built-in years plus the configured year files.

@@ -219,12 +219,14 @@ func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.C
 			Level        monitor.Level           `json:"level"`
 			Decision     *deadline.DecisionFacts `json:"decision"`
 			MissingYears []int                   `json:"missing_years"`
+			At           time.Time               `json:"computed_at"`
 		}
 		if err := json.Unmarshal(snap.State, &prev); err != nil {
 			return rdb.Commit{}, fmt.Errorf("engine: decode state of %s: %w", snap.CaseID, err)
 		}
 		old = &CaseState{}
 		old.Stage, old.Level, old.Decision, old.MissingYears = prev.Stage, prev.Level, prev.Decision, prev.MissingYears
+		old.At = prev.At
 	}
 	records, err := DecodeRecords(snap.CaseID, snap.Alerts)
 	if err != nil {
@@ -247,8 +249,17 @@ func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.C
 		return rdb.Commit{}, fmt.Errorf("engine: encode faults of %s: %w", snap.CaseID, err)
 	}
 	c := rdb.Commit{Snap: snap, State: doc, Stage: string(cur.Stage), Level: string(cur.Level), Faults: fdoc}
+	for i := range snap.Events {
+		if ev := &snap.Events[i]; old == nil || ev.ReceivedAt.After(old.At) {
+			c.Received = append(c.Received, ev.ReceivedAt)
+		}
+	}
 	if len(cur.Thresholds) > 0 {
 		c.NextTimer = cur.Thresholds[0].At
+	}
+	if d := cur.CurrentDue(); d != nil && !cur.ClockStopped {
+		y, m, day := d.Date.YMD()
+		c.DueDay = y*10000 + int(m)*100 + day
 	}
 	for _, t := range Diff(old, &cur) {
 		c.Transitions = append(c.Transitions, t)
@@ -261,12 +272,16 @@ func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.C
 			return rdb.Commit{}, fmt.Errorf("engine: encode alert %s: %w", r.ID, err)
 		}
 		oldState := ""
+		t := base
 		if o, ok := records[r.Key]; ok {
 			oldState = string(o.State)
+			t.WasCounting, t.WasOpen, t.WasSuperseded = o.Counts(), o.State.Open(), o.Superseded()
 		}
 		c.Alerts = append(c.Alerts, rdb.AlertWrite{Key: r.Key, ID: r.ID, OldState: oldState, NewState: string(r.State), Doc: rdoc})
-		t := base
 		t.Type, t.Alert, t.New = TAlert, r, oldState == ""
+		// A time alert whose instant lay ahead when the case was last computed was a
+		// scheduled threshold: its fire time minus due time is the timer engine's lag.
+		t.Scheduled = t.New && r.Due != nil && old != nil && old.At.Before(r.Instant)
 		c.Transitions = append(c.Transitions, t)
 	}
 	for _, d := range alerts.DiffFaults(oldFaults, faults) {

@@ -154,6 +154,7 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 
 // ops turns one transition into relay operations.
 func (r *Relay) ops(b *rdb.RelayBatch, t *Transition, drops *[]alerts.Fault) error {
+	figures(b, t, r.o.Loc)
 	switch t.Type {
 	case TAlert:
 		doc, err := json.Marshal(t.Alert)

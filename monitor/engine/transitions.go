@@ -28,6 +28,9 @@ const (
 	TFault = "fault"
 	// TCalendarMissing: a deadline of the case needs Year, whose calendar is not loaded.
 	TCalendarMissing = "calendar_missing"
+	// TCounted: the case moved between the (stage, level) cells the screen counts open
+	// cases by: From and To are "stage|level" ("" before the first apply).
+	TCounted = "counted"
 )
 
 // Transition is one change of a case, written to its partition's outbox in the same atomic
@@ -42,9 +45,14 @@ type Transition struct {
 	To         string                  `json:"to,omitempty"`
 	Decision   *deadline.DecisionFacts `json:"decision,omitempty"`
 	Alert      *alerts.Record          `json:"alert,omitempty"`
-	New        bool                    `json:"new,omitempty"` // TAlert: the alert fired now
-	Fault      *alerts.FaultDelta      `json:"fault,omitempty"`
-	Year       int                     `json:"year,omitempty"`
+	Scheduled  bool                    `json:"scheduled,omitempty"` // TAlert: fired by a threshold
+	New        bool                    `json:"new,omitempty"`       // TAlert: the alert fired now
+	// TAlert: whether the record counted (alerts.Record.Counts) and was open before.
+	WasCounting   bool               `json:"was_counting,omitempty"`
+	WasOpen       bool               `json:"was_open,omitempty"`
+	WasSuperseded bool               `json:"was_superseded,omitempty"`
+	Fault         *alerts.FaultDelta `json:"fault,omitempty"`
+	Year          int                `json:"year,omitempty"`
 }
 
 // Diff lists the transitions from old (nil before the case was first applied) to cur.
@@ -74,6 +82,14 @@ func Diff(old, cur *CaseState) []Transition {
 	if oldLevel != string(cur.Level) {
 		t := base
 		t.Type, t.From, t.To = TLevelChanged, oldLevel, string(cur.Level)
+		add(t)
+	}
+	if oldStage != string(cur.Stage) || oldLevel != string(cur.Level) {
+		t := base
+		t.Type, t.To = TCounted, string(cur.Stage)+"|"+string(cur.Level)
+		if old != nil {
+			t.From = oldStage + "|" + oldLevel
+		}
 		add(t)
 	}
 	if !sameDecision(oldDec, cur.Decision) {

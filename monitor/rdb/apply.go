@@ -133,6 +133,11 @@ type Commit struct {
 	Transitions []any     // each marshalled to JSON into the partition's outbox
 	Faults      []byte    // the case's fault units (JSON), kept for the next diff
 	Alerts      []AlertWrite
+	// DueDay is the current stage's deadline day as yyyymmdd (0 for none), for due_today.
+	DueDay int
+	// Received are the receipt times of the events this commit applies for the first time
+	// (not stored; for the caller's receipt-to-applied metric).
+	Received []time.Time
 }
 
 // AlertWrite is a changed alert record of the committed case.
@@ -161,9 +166,13 @@ func (s *Store) CommitCases(ctx context.Context, cs []Commit) (ok []bool, err er
 		if faults == nil {
 			faults = []byte("{}")
 		}
-		args := make([]any, 0, 13+len(c.Transitions)+5*len(c.Alerts))
+		due := ""
+		if c.DueDay > 0 {
+			due = strconv.Itoa(c.DueDay)
+		}
+		args := make([]any, 0, 14+len(c.Transitions)+5*len(c.Alerts))
 		args = append(args, id, c.Snap.Ver, c.Snap.SV, c.State, c.Stage, c.Level, c.Snap.Stage, c.Snap.Level,
-			next, s.outboxMax, faults, len(c.Transitions))
+			next, s.outboxMax, faults, due, len(c.Transitions))
 		for _, t := range c.Transitions {
 			b, err := json.Marshal(t)
 			if err != nil {
@@ -184,6 +193,7 @@ func (s *Store) CommitCases(ctx context.Context, cs []Commit) (ok []bool, err er
 			s.k.alerts(id), s.k.alertIdxAll(p), s.k.alertIdxDept(p, dept),
 			s.k.alertIdxState(p, "firing"), s.k.alertIdxState(p, "acknowledged"),
 			s.k.alertIdxState(p, "resolved"), s.k.alertIdxState(p, "exempted"),
+			s.k.idxDue(p, dept),
 		}, args: args}
 	}
 	cmds, err := s.runScript(ctx, commitScript, calls)

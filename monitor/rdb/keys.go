@@ -113,3 +113,25 @@ func (k keys) sysAlerts() string { return k.global() + "sysalerts" }
 // faults: HASH of one year's fault counts: "d|<dept>" → n and "h|<dept>|<handler>" → n.
 // Kept forever (accountability is per calendar year).
 func (k keys) faults(year int) string { return k.global() + "faults:" + strconv.Itoa(year) }
+
+// idxDue: ZSET case_id → the current stage's deadline day as yyyymmdd, per department, for
+// "due today" (ZCOUNT day day); a case leaves it when its stage has no running deadline.
+func (k keys) idxDue(p int, dept string) string { return k.tag(p) + "idx:due:" + dept }
+
+// Screen figures in the global slot, kept by the relay from the outboxes' transitions so a
+// screen never scans cases (DESIGN.md invariant 8). Fields are "<figure>|<department>".
+//
+// openCases: HASH "dept|stage|level" → open cases in that cell.
+func (k keys) openCases() string { return k.global() + "fig:open" }
+
+// openAlerts: HASH "dept|level" → alerts firing or acknowledged.
+func (k keys) openAlerts() string { return k.global() + "fig:alerts" }
+
+// day: HASH of one day (configured zone): received, decided, decided_late, red_fired,
+// yellow_fired per department. Kept for the life of the deployment (a few hundred bytes a day).
+func (k keys) day(date string) string { return k.global() + "fig:day:" + date }
+
+// month: HASH of one month's ranking aggregates per department (decided, on_time,
+// statutory, early, ratio_u, red, yellow, ovs, ove). Kept forever: published months are
+// rebuilt from it.
+func (k keys) month(m string) string { return k.global() + "fig:month:" + m }

@@ -10,6 +10,7 @@
 --   (old keys equal new ones when unchanged; an empty old stage/level means "not listed")
 -- KEYS[12] alert records hash  KEYS[13] aidx:all  KEYS[14] aidx:dept:<d>
 -- KEYS[15..18] aidx:state:firing, acknowledged, resolved, exempted
+-- KEYS[19] idx:due:<d> (score: the current stage's deadline day as yyyymmdd)
 -- ARGV[1] case_id
 -- ARGV[2] event version the state was computed from (ver read before computing)
 -- ARGV[3] state version read before computing ('' when the case had no state)
@@ -18,7 +19,8 @@
 -- ARGV[9] next timer, business ms ('' for none)
 -- ARGV[10] outbox MAXLEN (approximate trim)
 -- ARGV[11] faults JSON (the case's fault units, kept for the next diff)
--- ARGV[12] number of transitions n; ARGV[13 .. 12+n] transition JSON documents
+-- ARGV[12] the current stage's deadline day, yyyymmdd ('' for none: closed, clock stopped…)
+-- ARGV[13] number of transitions n; ARGV[14 .. 13+n] transition JSON documents
 -- then m, the number of changed alert records, and m groups of
 --   alert key, alert id, old state ('' when new), new state, record JSON
 -- Returns: 1 committed; 0 conflict (versions moved: the caller recomputes and tries again).
@@ -50,12 +52,17 @@ if ARGV[9] == '' then
 else
   redis.call('ZADD', KEYS[3], ARGV[9], id)
 end
-local n = tonumber(ARGV[12])
+if ARGV[12] == '' then
+  redis.call('ZREM', KEYS[19], id)
+else
+  redis.call('ZADD', KEYS[19], ARGV[12], id)
+end
+local n = tonumber(ARGV[13])
 for i = 1, n do
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[10], '*', 't', ARGV[12 + i])
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[10], '*', 't', ARGV[13 + i])
 end
 local stateKey = {firing = KEYS[15], acknowledged = KEYS[16], resolved = KEYS[17], exempted = KEYS[18]}
-local base = 13 + n
+local base = 14 + n
 local m = tonumber(ARGV[base])
 for i = 0, m - 1 do
   local o = base + 1 + i * 5

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/duban-gov/duban/internal/metrics"
+	"github.com/duban-gov/duban/monitor/engine"
+	"github.com/duban-gov/duban/monitor/rdb"
+)
+
+// observe counts a committed case's work in this replica's metrics: alerts fired, cases
+// decided, the timer lag of thresholds that fired, and receipt-to-applied latency.
+func observe(m *metrics.Metrics, c *rdb.Commit, now time.Time) {
+	for _, r := range c.Received {
+		if d := now.Sub(r); d >= 0 {
+			m.ObserveApply(d)
+		}
+	}
+	for _, x := range c.Transitions {
+		t, ok := x.(engine.Transition)
+		if !ok {
+			continue
+		}
+		switch {
+		case t.Type == engine.TAlert && t.New:
+			m.AlertFired(t.Alert.Department, string(t.Alert.Kind), string(t.Alert.Level))
+			if t.Scheduled {
+				m.ObserveTimerLag(t.Alert.FiredAt.Sub(t.Alert.Instant))
+			}
+		case t.Type == engine.TDecided:
+			m.CaseDecided(t.Department, t.Decision.OnTime)
+		}
+	}
+}
+
+// sharedFigures reads the gauges that describe shared state, once per scrape.
+func sharedFigures(ctx context.Context, store *rdb.Store, cals *engine.Calendars) (metrics.Shared, error) {
+	sh := metrics.Shared{CasesOpen: map[[3]string]float64{}, AlertsOpen: map[[2]string]float64{}}
+	open, err := store.Figures(ctx, rdb.OpenCases, "")
+	if err != nil {
+		return sh, err
+	}
+	for field, n := range open {
+		if p := strings.Split(field, "|"); len(p) == 3 && n > 0 {
+			sh.CasesOpen[[3]string{p[0], p[1], p[2]}] = float64(n)
+		}
+	}
+	al, err := store.Figures(ctx, rdb.OpenAlerts, "")
+	if err != nil {
+		return sh, err
+	}
+	for field, n := range al {
+		if p := strings.Split(field, "|"); len(p) == 2 && n > 0 {
+			sh.AlertsOpen[[2]string{p[0], p[1]}] = float64(n)
+		}
+	}
+	pending, err := store.TimersPending(ctx)
+	if err != nil {
+		return sh, err
+	}
+	sh.TimersPending = float64(pending)
+	sh.CalendarLastYear = float64(cals.Current().LastYear())
+	return sh, nil
+}

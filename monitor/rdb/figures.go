@@ -1,0 +1,116 @@
+package rdb
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The figure tables the relay counts into (keys.go describes each).
+type Table int
+
+// The tables.
+const (
+	OpenCases Table = iota
+	OpenAlerts
+	Day   // needs a date "2006-01-02"
+	Month // needs a month "2006-01"
+)
+
+func (s *Store) table(t Table, period string) string {
+	switch t {
+	case OpenCases:
+		return s.k.openCases()
+	case OpenAlerts:
+		return s.k.openAlerts()
+	case Day:
+		return s.k.day(period)
+	default:
+		return s.k.month(period)
+	}
+}
+
+// Count adds delta to a figure (a field of a table) in the relay batch.
+func (b *RelayBatch) Count(t Table, period, field string, delta int64) {
+	if delta == 0 {
+		return
+	}
+	var key string
+	switch t {
+	case OpenCases:
+		key = b.k.openCases()
+	case OpenAlerts:
+		key = b.k.openAlerts()
+	case Day:
+		key = b.k.day(period)
+	default:
+		key = b.k.month(period)
+	}
+	b.args = append(b.args, "n", b.key(key), field, delta)
+	b.n++
+}
+
+// Figures reads a table: field → count.
+func (s *Store) Figures(ctx context.Context, t Table, period string) (map[string]int64, error) {
+	m, err := s.c.HGetAll(ctx, s.table(t, period)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("rdb: read figures: %w", err)
+	}
+	return parseCounts(m), nil
+}
+
+// FiguresOf reads one table for several periods (days or months) in one round trip.
+func (s *Store) FiguresOf(ctx context.Context, t Table, periods []string) ([]map[string]int64, error) {
+	pipe := s.c.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, len(periods))
+	for i, p := range periods {
+		cmds[i] = pipe.HGetAll(ctx, s.table(t, p))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return nil, fmt.Errorf("rdb: read figures: %w", err)
+	}
+	out := make([]map[string]int64, len(periods))
+	for i, c := range cmds {
+		out[i] = parseCounts(c.Val())
+	}
+	return out, nil
+}
+
+func parseCounts(m map[string]string) map[string]int64 {
+	out := make(map[string]int64, len(m))
+	for k, v := range m {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		out[k] = n
+	}
+	return out
+}
+
+// Field joins a figure's name parts with '|' (department codes cannot contain it).
+func Field(parts ...string) string { return strings.Join(parts, "|") }
+
+// DueOn counts, per department, the open cases whose current stage's deadline day is day
+// (yyyymmdd): one ZCOUNT per partition and department, pipelined.
+func (s *Store) DueOn(ctx context.Context, depts []string, day int) (map[string]int64, error) {
+	pipe := s.c.Pipeline()
+	cmds := make([][]*redis.IntCmd, len(depts))
+	d := strconv.Itoa(day)
+	for i, dept := range depts {
+		cmds[i] = make([]*redis.IntCmd, Partitions)
+		for p := range Partitions {
+			cmds[i][p] = pipe.ZCount(ctx, s.k.idxDue(p, dept), d, d)
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("rdb: count due cases: %w", err)
+	}
+	out := make(map[string]int64, len(depts))
+	for i, dept := range depts {
+		for _, c := range cmds[i] {
+			out[dept] += c.Val()
+		}
+	}
+	return out, nil
+}
