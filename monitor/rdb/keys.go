@@ -135,3 +135,44 @@ func (k keys) day(date string) string { return k.global() + "fig:day:" + date }
 // statutory, early, ratio_u, red, yellow, ovs, ove). Kept forever: published months are
 // rebuilt from it.
 func (k keys) month(m string) string { return k.global() + "fig:month:" + m }
+
+// --- Outbound: webhook subscriptions (alerts/webhook) and Alertmanager forwarding
+// (alerts/alertmanager). All in the global slot, beside the alert stream they follow, so that
+// creating a subscription can read the stream's newest id in the same script.
+
+// subscriptions: HASH subscription id → subscription JSON (url, filters, secret, created_at,
+// created_by). Kept until the subscription is deleted.
+func (k keys) subscriptions() string { return k.global() + "subs" }
+
+// subState: HASH of one subscription's delivery state: pos (the alert stream id of the last
+// entry delivered, dropped or passed over), delivered and dropped (counts), last_success and
+// last_attempt (real-time ms), last_error, and for the entry being retried fail_cursor,
+// fail_since (real-time ms of its first failure) and attempts. Removed with the subscription.
+func (k keys) subState(id string) string { return k.global() + "sub:" + id }
+
+// lease: STRING owner token with a TTL (real time): the replica doing one piece of singleton
+// work ("sub:<id>" for a subscription's deliveries, "alertmanager" for the forwarder).
+// Expires by itself when its holder stops renewing.
+func (k keys) lease(name string) string { return k.global() + "lease:" + name }
+
+// amState: HASH of the Alertmanager forwarder: pos (the alert stream id of the last entry
+// forwarded). Kept forever.
+func (k keys) amState() string { return k.global() + "am" }
+
+// amOpen: HASH alert id → record JSON of the alerts forwarded to Alertmanager while open
+// (firing or acknowledged), resent periodically; an alert leaves when its end is forwarded.
+func (k keys) amOpen() string { return k.global() + "am:open" }
+
+// rankings: HASH month "2006-01" → the published ranking JSON. A published month is
+// immutable; `duban rank --force` replaces it and pushes the previous version onto
+// rankingHistory. Kept forever.
+func (k keys) rankings() string { return k.global() + "rankings" }
+
+// rankingHistory: LIST of the earlier versions of a month's ranking, newest first.
+func (k keys) rankingHistory(month string) string { return k.global() + "rankings:prev:" + month }
+
+// jobDone: HASH "<job>|<period>" → when it ran (business time): a scheduled job runs once
+// per period, whichever replica gets there first. jobLease: STRING with a PX expiry, held by
+// the replica running a job (real time). Kept forever / expiring.
+func (k keys) jobDone() string             { return k.global() + "jobs:done" }
+func (k keys) jobLease(name string) string { return k.global() + "jobs:lease:" + name }
