@@ -30,8 +30,9 @@ type Options struct {
 	Wake func()
 	// Relay, when set, tells the local relay that an outbox has news (an alert action).
 	Relay func()
-	// Figures answers the overview and the trend.
-	Figures *figures.Source
+	// Figures answers the overview and the trend; Rankings the monthly rankings.
+	Figures  *figures.Source
+	Rankings *figures.Rankings
 	// FaultThreshold is rules.fault_threshold (accountability's threshold_reached).
 	FaultThreshold int
 	Wall           func() time.Time
@@ -82,6 +83,10 @@ func New(o Options) (*API, error) {
 	if o.Figures != nil {
 		a.mux.Handle("GET /api/v1/overview", authed(a.overview))
 		a.mux.Handle("GET /api/v1/trend", authed(a.trend))
+	}
+	if o.Rankings != nil {
+		a.mux.Handle("GET /api/v1/rankings", authed(a.listRankings))
+		a.mux.Handle("GET /api/v1/rankings/{month}", authed(a.getRanking))
 	}
 	a.mux.Handle("/api/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, web.Errorf(web.NotFound, "", "no such endpoint: %s %s", r.Method, r.URL.Path))

@@ -18,13 +18,14 @@ import (
 	"github.com/duban-gov/duban/api"
 	"github.com/duban-gov/duban/collectors/httpin"
 	"github.com/duban-gov/duban/dashboards/figures"
-	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/internal/config"
+	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/engine"
 	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/monitor/schedule"
 	"github.com/duban-gov/duban/monitor/workday"
 )
 
@@ -39,6 +40,7 @@ type service struct {
 	applier *engine.Applier
 	timers  *engine.Timers
 	relay   *engine.Relay
+	sched   *schedule.Scheduler
 	cals    *engine.Calendars
 	handler http.Handler
 	// liveClients counts this replica's WebSocket clients (duban_websocket_clients); set
@@ -80,6 +82,16 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 		return nil, err
 	}
 	svc := &service{cfg: cfg, store: store, log: log, cals: cals}
+	rankings := &figures.Rankings{Figures: figs, Method: rankingMethod(cfg)}
+	js, err := jobs(cfg, store, clk, cals, rankings)
+	if err != nil {
+		return nil, err
+	}
+	svc.sched, err = schedule.New(schedule.Options{Store: store, Clock: clk, Loc: cfg.Location, Jobs: js,
+		Owner: owner(), Logger: log})
+	if err != nil {
+		return nil, err
+	}
 	mx, err := metrics.New(reg, metrics.Options{Version: buildVersion(),
 		Shared: func(ctx context.Context) (metrics.Shared, error) {
 			return sharedFigures(ctx, store, cals)
@@ -135,7 +147,7 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	a, err := api.New(api.Options{
 		Store: store, Rules: rules, Calendars: cals, Clock: clk, Wall: clock.Wall, Logger: log,
 		Auth: web.NewAuthenticator(tokens, false), Events: events, Wake: applier.Wake, Relay: relay.Wake,
-		FaultThreshold: cfg.Rules.FaultThreshold, Figures: figs,
+		FaultThreshold: cfg.Rules.FaultThreshold, Figures: figs, Rankings: rankings,
 		Extra: map[string]http.Handler{"GET /metrics": metricsGuard(cfg.MetricsToken, metrics)},
 	})
 	if err != nil {
@@ -200,6 +212,7 @@ func (s *service) run(ctx context.Context, onListen func(addr string)) error {
 	wg.Go(func() { _ = s.applier.Run(bg) })
 	wg.Go(func() { _ = s.timers.Run(bg) })
 	wg.Go(func() { _ = s.relay.Run(bg) })
+	wg.Go(func() { _ = s.sched.Run(bg) })
 	wg.Go(func() {
 		_ = s.store.Listen(bg, func(notice string) {
 			switch notice {

@@ -166,7 +166,7 @@ func (s *Source) departments(only string, tables ...map[string]int64) []DeptFigu
 	for _, t := range tables {
 		for field := range t {
 			parts := strings.Split(field, "|")
-			code := parts[0]
+			code := parts[0]     // dept|stage|level, or a bare department
 			if len(parts) == 2 { // figure|dept
 				code = parts[1]
 			}

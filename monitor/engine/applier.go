@@ -284,6 +284,15 @@ func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.C
 		t.Scheduled = t.New && r.Due != nil && old != nil && old.At.Before(r.Instant)
 		c.Transitions = append(c.Transitions, t)
 	}
+	if old != nil && old.Stage != monitor.StageClosed && cur.Stage == monitor.StageClosed && cur.Decision == nil &&
+		overdueUndecided(all) {
+		t := base
+		t.Type = TClosedUndecided
+		if cur.ClosedAt != nil {
+			t.At = *cur.ClosedAt
+		}
+		c.Transitions = append(c.Transitions, t)
+	}
 	for _, d := range alerts.DiffFaults(oldFaults, faults) {
 		t := base
 		t.Type, t.Fault = TFault, &d
@@ -295,6 +304,16 @@ func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.C
 		c.Transitions = append(c.Transitions, t)
 	}
 	return c, nil
+}
+
+// overdueUndecided reports whether a promise_overdue record stands (not superseded).
+func overdueUndecided(all []alerts.Record) bool {
+	for i := range all {
+		if all[i].Kind == monitor.PromiseOverdue && !all[i].Superseded() {
+			return true
+		}
+	}
+	return false
 }
 
 // newYears lists the missing calendar years cur needs that old did not.

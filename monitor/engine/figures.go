@@ -52,6 +52,8 @@ func figures(b *rdb.RelayBatch, t *Transition, loc *time.Location) {
 		cell(t.To, 1)
 	case TCaseOpened:
 		b.Count(rdb.Day, day(t.At), rdb.Field(FigReceived, dept), 1)
+	case TClosedUndecided:
+		b.Count(rdb.Month, month(t.At), rdb.Field(FigOverdueEnd, dept), 1)
 	case TDecided, TDecisionUndone:
 		decision(b, t, dept, loc)
 	case TAlert:

@@ -28,6 +28,9 @@ const (
 	TFault = "fault"
 	// TCalendarMissing: a deadline of the case needs Year, whose calendar is not loaded.
 	TCalendarMissing = "calendar_missing"
+	// TClosedUndecided: the case closed without a decision (withdrawn, not accepted) while
+	// its promised deadline was overdue: it leaves the ranking's open_overdue from then on.
+	TClosedUndecided = "closed_undecided"
 	// TCounted: the case moved between the (stage, level) cells the screen counts open
 	// cases by: From and To are "stage|level" ("" before the first apply).
 	TCounted = "counted"

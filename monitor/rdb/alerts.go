@@ -359,3 +359,16 @@ func (s *Store) AlertsOf(ctx context.Context, caseIDs []string) ([]map[string][]
 	}
 	return out, nil
 }
+
+var sysNewScript = script("sysnew")
+
+// RaiseSystemAlert creates a system alert once and appends it to the alert stream; ok is
+// false when it exists already.
+func (s *Store) RaiseSystemAlert(ctx context.Context, id string, doc []byte, realNow time.Time) (bool, error) {
+	c, err := s.runOne(ctx, sysNewScript, []string{s.k.sysAlerts(), s.k.alertStream()}, id, doc, streamMinID(realNow))
+	if err != nil {
+		return false, fmt.Errorf("rdb: raise alert %s: %w", id, err)
+	}
+	n, _ := c.Int()
+	return n == 1, nil
+}
