@@ -56,11 +56,6 @@ func (c *cli) rankCmd(ctx context.Context, args []string) error {
 	return c.rank(ctx, cfg, year, month, *force)
 }
 
-func (c *cli) rank(_ context.Context, _ *config.Config, year int, month time.Month, force bool) error {
-	c.log.Info("ranking", "month", fmt.Sprintf("%04d-%02d", year, month), "force", force)
-	return errNotBuilt
-}
-
 // parseMonth parses YYYY-MM strictly: a four-digit year and a two-digit month.
 func parseMonth(s string) (int, time.Month, error) {
 	t, err := time.Parse("2006-01", s)

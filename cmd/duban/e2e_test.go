@@ -356,6 +356,16 @@ func TestCalendarLoadMovesAProvisionalDeadline(t *testing.T) {
 	if c["provisional"] != true || dateOf(c["decision_due_promised"]) != "2027-01-05" {
 		t.Fatalf("before loading 2027: provisional %v, promised %v", c["provisional"], c["decision_due_promised"])
 	}
+	// calendar_missing is raised once for 2027 — by the case's provisional deadline and by
+	// the December check (caught up at start, due at 03:00 today) alike.
+	var missing []map[string]any
+	eventually(t, "calendar_missing for 2027", func() bool {
+		missing = alertsOf(t, in, "viewer-secret", "kind=calendar_missing")
+		return len(missing) == 1
+	})
+	if m := missing[0]; m["year"] != 2027.0 || m["state"] != "firing" || m["level"] != "yellow" || m["case_id"] != nil {
+		t.Errorf("calendar_missing: %v", m)
+	}
 	year := "year: 2027\nsource: test\noff:\n  - 2027-01-01\n  - 2027-01-04..2027-01-05\nwork: []\n"
 	if code, b, _ := in.do("PUT", "/api/v1/calendar/2027", "admin-secret", year); code != 200 || b["recomputed"] != 1.0 {
 		t.Fatalf("load 2027: %d %v", code, b)
@@ -368,5 +378,8 @@ func TestCalendarLoadMovesAProvisionalDeadline(t *testing.T) {
 	entries, _ := b["entries"].([]any)
 	if code != 200 || len(entries) != 1 || entries[0].(map[string]any)["action"] != "calendar_load" {
 		t.Errorf("audit: %d %v", code, b)
+	}
+	if m := alertsOf(t, in, "viewer-secret", "kind=calendar_missing"); len(m) != 1 || m[0]["state"] != "resolved" || m[0]["resolution"] != "closed" {
+		t.Errorf("calendar_missing after loading 2027: %v", m)
 	}
 }

@@ -62,11 +62,9 @@ func (c *cli) serve(ctx context.Context, cfg *config.Config) error {
 	clk := c.businessClock(cfg)
 	c.log.Info("starting", "listen", cfg.Listen, "redis", cfg.Redis.Redacted(),
 		"timezone", cfg.Timezone, "business_now", clk.Now().In(cfg.Location))
-	store, err := rdb.Open(ctx, rdb.Options{Mode: rdb.Mode(cfg.Redis.Mode), Addrs: cfg.Redis.Addrs,
-		MasterName: cfg.Redis.MasterName, DB: cfg.Redis.DB, Username: cfg.Redis.Username,
-		Password: cfg.Redis.Password, TLS: cfg.Redis.TLS, Prefix: cfg.Redis.Prefix})
+	store, err := openStore(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("connect to Redis %s: %w", cfg.Redis.Redacted(), err)
+		return err
 	}
 	defer store.Close()
 	svc, err := newService(ctx, cfg, store, clk, c.log)
@@ -74,6 +72,17 @@ func (c *cli) serve(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	return svc.run(ctx, listenHook(ctx))
+}
+
+// openStore connects to the configured Redis.
+func openStore(ctx context.Context, cfg *config.Config) (*rdb.Store, error) {
+	store, err := rdb.Open(ctx, rdb.Options{Mode: rdb.Mode(cfg.Redis.Mode), Addrs: cfg.Redis.Addrs,
+		MasterName: cfg.Redis.MasterName, DB: cfg.Redis.DB, Username: cfg.Redis.Username,
+		Password: cfg.Redis.Password, TLS: cfg.Redis.TLS, Prefix: cfg.Redis.Prefix})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Redis %s: %w", cfg.Redis.Redacted(), err)
+	}
+	return store, nil
 }
 
 // businessClock returns the one business clock of the process: the real clock, or the

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/duban-gov/duban/internal/testredis"
+	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/monitor/rdb/rdbtest"
+)
+
+func getRaw(t *testing.T, in *instance, path, token string) (int, http.Header, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", in.base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, b
+}
+
+func openTestStore(t *testing.T, url, prefix string) *rdb.Store {
+	o, err := rdbtest.Options(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Prefix = prefix
+	store, err := rdb.Open(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// A service started after 02:00 on the 2nd publishes the previous month at once (catch-up);
+// the ranking reads back as JSON, CSV and HTML; `duban rank` refuses to rebuild it without
+// --force and keeps the previous version with it.
+func TestRankingCatchUpEndpointsAndCLI(t *testing.T) {
+	t.Parallel()
+	url0, prefix := testredis.New(t)
+	in := startServe(t, url0, prefix, "2026-04-05T10:00:00+08:00")
+	eventually(t, "March published by the catch-up", func() bool {
+		_, b, _ := in.do("GET", "/api/v1/rankings", "viewer-secret", "")
+		ms, _ := b["months"].([]any)
+		return len(ms) == 1 && ms[0] == "2026-03"
+	})
+	code, b, _ := in.do("GET", "/api/v1/rankings/2026-03", "viewer-secret", "")
+	deps, _ := b["departments"].([]any)
+	if code != 200 || b["month"] != "2026-03" || b["provisional"] != false || len(deps) != 2 {
+		t.Fatalf("March: %d %v", code, b)
+	}
+	if d := deps[0].(map[string]any); d["ranked"] != false || d["rank"] != nil {
+		t.Errorf("a department without cases is ranked: %v", d)
+	}
+	code, h, csv := getRaw(t, in, "/api/v1/rankings/2026-03.csv", "viewer-secret")
+	if code != 200 || !bytes.HasPrefix(csv, []byte("\xef\xbb\xbf")) || !strings.Contains(h.Get("Content-Type"), "text/csv") ||
+		!strings.Contains(string(csv), "样本不足") {
+		t.Errorf("CSV: %d %s %q", code, h.Get("Content-Type"), csv)
+	}
+	code, h, html := getRaw(t, in, "/api/v1/rankings/2026-03.html", "viewer-secret")
+	if code != 200 || !strings.Contains(h.Get("Content-Type"), "text/html") || !strings.Contains(string(html), "2026年3月") {
+		t.Errorf("HTML: %d %s", code, h.Get("Content-Type"))
+	}
+	if code, b, _ := in.do("GET", "/api/v1/rankings/2026-04", "viewer-secret", ""); code != 200 || b["provisional"] != true {
+		t.Errorf("this month, provisional: %d %v", code, b)
+	}
+	if code, _, _ := in.do("GET", "/api/v1/rankings/2026-09", "viewer-secret", ""); code != 404 {
+		t.Errorf("a month not begun: %d, want 404", code)
+	}
+	if code, b, _ := in.do("GET", "/api/v1/rankings/2026-3", "viewer-secret", ""); code != 400 || b["field"] != "month" {
+		t.Errorf("bad month: %d %v", code, b)
+	}
+
+	// The CLI on the same Redis.
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "duban.yaml")
+	if err := os.WriteFile(cfg, []byte(e2eConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DUBAN_CONFIG": cfg, "DUBAN_REDIS_URL": url0, "DUBAN_REDIS_PREFIX": prefix,
+		"DUBAN_CLOCK_START": "2026-04-06T09:00:00+08:00"}
+	rank := func(args ...string) (int, string) {
+		var out, errs bytes.Buffer
+		code := run(context.Background(), append([]string{"rank"}, args...), &out, &errs, func(k string) string { return env[k] })
+		return code, out.String() + errs.String()
+	}
+	if code, out := rank("2026-03"); code != 1 || !strings.Contains(out, "already published") {
+		t.Errorf("rank of a published month: %d %s", code, out)
+	}
+	if code, out := rank("--force", "2026-03"); code != 0 || !strings.Contains(out, "published 2026-03") {
+		t.Errorf("rank --force: %d %s", code, out)
+	}
+	store := openTestStore(t, url0, prefix)
+	if n, err := store.RankingVersions(context.Background(), "2026-03"); err != nil || n != 1 {
+		t.Errorf("previous versions kept: %d %v", n, err)
+	}
+}
+
+// Two replicas on a simulated clock crossing 02:00 on 2026-05-02: April is published once.
+func TestTwoReplicasPublishTheMonthOnce(t *testing.T) {
+	t.Parallel()
+	url0, prefix := testredis.New(t)
+	a := startServe(t, url0, prefix, "2026-05-02T01:59:59+08:00")
+	startServe(t, url0, prefix, "2026-05-02T01:59:59+08:00")
+	eventually(t, "April published", func() bool {
+		_, b, _ := a.do("GET", "/api/v1/rankings", "viewer-secret", "")
+		ms, _ := b["months"].([]any)
+		return len(ms) == 2 && ms[1] == "2026-04"
+	})
+	store := openTestStore(t, url0, prefix)
+	ctx := context.Background()
+	for _, m := range []string{"2026-03", "2026-04"} {
+		if n, _ := store.RankingVersions(ctx, m); n != 0 {
+			t.Errorf("%s built %d extra times", m, n)
+		}
+		if done, _ := store.JobDone(ctx, jobRanking, m); !done {
+			t.Errorf("%s not marked done", m)
+		}
+	}
+}
