@@ -109,7 +109,18 @@ func event(caseID, id string, typ monitor.EventType, when string) monitor.Event 
 
 func TestTimeAlertsFireOnceAtTheirInstant(t *testing.T) {
 	t.Parallel()
-	f := newFire(t, rdbtest.Store(t), at("2026-03-03 11:00"))
+	timeAlertsFireOnce(t, rdbtest.Store(t))
+}
+
+// The same on a three-master Redis Cluster: the due, commit, relay and stream scripts each
+// touch one slot.
+func TestTimeAlertsFireOnceOnCluster(t *testing.T) {
+	t.Parallel()
+	timeAlertsFireOnce(t, rdbtest.ClusterStore(t))
+}
+
+func timeAlertsFireOnce(t *testing.T, store *rdb.Store) {
+	f := newFire(t, store, at("2026-03-03 11:00"))
 	f.ingest(opened("t1", "zhang.san")...)
 	f.settle()
 	st := f.state("t1")
