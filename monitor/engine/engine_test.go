@@ -126,12 +126,14 @@ func (h *harness) transitions(caseID string) []engine.Transition {
 	}
 	var out []engine.Transition
 	for _, m := range msgs {
-		var tr engine.Transition
-		if err := json.Unmarshal(m.Doc, &tr); err != nil {
+		var trs []engine.Transition
+		if err := json.Unmarshal(m.Doc, &trs); err != nil {
 			h.t.Fatal(err)
 		}
-		if tr.CaseID == caseID {
-			out = append(out, tr)
+		for _, tr := range trs {
+			if tr.CaseID == caseID {
+				out = append(out, tr)
+			}
 		}
 	}
 	return out

@@ -122,14 +122,16 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 		b := r.o.Store.NewRelayBatch()
 		var pd []alerts.Fault
 		for _, e := range entries {
-			var t Transition
-			if err := json.Unmarshal(e.Doc, &t); err != nil {
+			var ts []Transition
+			if err := json.Unmarshal(e.Doc, &ts); err != nil {
 				// Written by this program; a document it cannot read is skipped, not a wedge.
 				r.o.Logger.Error("relay_bad_entry", "partition", p, "id", e.ID, "err", err)
 				continue
 			}
-			if err := r.ops(b, &t, &pd); err != nil {
-				return total, err
+			for i := range ts {
+				if err := r.ops(b, &ts[i], &pd); err != nil {
+					return total, err
+				}
 			}
 		}
 		ok, err := r.o.Store.Relay(ctx, p, cps[p], entries[len(entries)-1].ID, b, r.o.Wall())

@@ -228,7 +228,7 @@ func (s *Store) ActOnCaseAlert(ctx context.Context, id string, old, cur []byte, 
 	if system {
 		return false, fmt.Errorf("rdb: %s is a system alert", id)
 	}
-	t, err := json.Marshal(transition)
+	t, err := json.Marshal([]any{transition}) // an outbox entry is an array of transitions
 	if err != nil {
 		return false, fmt.Errorf("rdb: encode transition: %w", err)
 	}

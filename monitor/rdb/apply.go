@@ -170,15 +170,18 @@ func (s *Store) CommitCases(ctx context.Context, cs []Commit) (ok []bool, err er
 		if c.DueDay > 0 {
 			due = strconv.Itoa(c.DueDay)
 		}
-		args := make([]any, 0, 14+len(c.Transitions)+5*len(c.Alerts))
+		args := make([]any, 0, 15+5*len(c.Alerts))
 		args = append(args, id, c.Snap.Ver, c.Snap.SV, c.State, c.Stage, c.Level, c.Snap.Stage, c.Snap.Level,
-			next, s.outboxMax, faults, due, len(c.Transitions))
-		for _, t := range c.Transitions {
-			b, err := json.Marshal(t)
+			next, s.outboxMax, faults, due)
+		if len(c.Transitions) == 0 {
+			args = append(args, 0)
+		} else {
+			// One outbox entry per commit: the JSON array of its transitions.
+			b, err := json.Marshal(c.Transitions)
 			if err != nil {
-				return nil, fmt.Errorf("rdb: encode transition of %s: %w", id, err)
+				return nil, fmt.Errorf("rdb: encode transitions of %s: %w", id, err)
 			}
-			args = append(args, b)
+			args = append(args, 1, b)
 		}
 		args = append(args, len(c.Alerts))
 		for _, a := range c.Alerts {

@@ -52,7 +52,8 @@ func (k keys) dirty(p int) string { return k.tag(p) + "dirty" }
 func (k keys) timers(p int) string { return k.tag(p) + "timers" }
 
 // outbox: STREAM of the partition's transitions (stage changes, decisions, level changes,
-// alerts), written by the commit script in the same atomic step as the state; consumers build
+// alerts), one entry per commit (field t: the JSON array of the commit's transitions),
+// written by the commit script in the same atomic step as the state; consumers build
 // counters, aggregates and the alert stream from it idempotently. Trimmed to ~outboxMaxLen.
 func (k keys) outbox(p int) string { return k.tag(p) + "outbox" }
 
