@@ -1,0 +1,242 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/duban-gov/duban/monitor/rdb"
+)
+
+// batch is how many alert stream entries a worker reads at a time.
+const batch = 100
+
+// idleCheck is how often an idle worker looks at the stream even without news (a missed
+// wake-up costs at most this).
+const idleCheck = 5 * time.Second
+
+// Payload is the body of a delivery (CONTRACT.md): the delivery id, which receivers use to
+// drop repeats ("<subscription id>:<alert stream cursor>", the same on every resend), the
+// subscription, and the alert record as the API shows it.
+type Payload struct {
+	DeliveryID   string          `json:"delivery_id"`
+	Subscription string          `json:"subscription"`
+	Alert        json.RawMessage `json:"alert"`
+}
+
+// worker delivers one subscription's alerts, in stream order, while this replica holds its
+// lease.
+type worker struct {
+	d       *Dispatcher
+	sub     *Subscription
+	cancel  context.CancelFunc
+	done    chan struct{}
+	renewed time.Time // last successful lease renewal (real time); owned by the dispatcher
+	log     *slog.Logger
+	// failing is the error last logged for the entry being retried ("" when none), so a
+	// repeating failure is logged when it changes, not on every retry.
+	failing string
+}
+
+// stop ends the worker and waits for it: an entry in flight is abandoned (its request is
+// cancelled) unless its receiver already answered, in which case the position still moves.
+func (w *worker) stop() {
+	w.cancel()
+	<-w.done
+}
+
+func (w *worker) run(ctx context.Context) {
+	defer close(w.done)
+	pos, ok := w.position(ctx)
+	if !ok {
+		return
+	}
+	for ctx.Err() == nil {
+		news := w.d.news.wait()
+		entries, err := w.d.o.Store.AlertsAfter(ctx, pos, batch)
+		if err != nil {
+			w.log.Warn("alert_stream_unreadable", "err", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		if len(entries) == 0 {
+			t := time.NewTimer(idleCheck)
+			select {
+			case <-news:
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			t.Stop()
+			continue
+		}
+		passed := "" // the last entry passed over since the last move of the position
+		for _, e := range entries {
+			if !w.sub.Matches(e.Doc) {
+				passed = e.Cursor
+				continue
+			}
+			if !w.deliver(ctx, pos, e) {
+				return
+			}
+			pos, passed = e.Cursor, ""
+		}
+		if passed != "" {
+			if !w.advance(ctx, pos, passed, rdb.Skipped) {
+				return
+			}
+			pos = passed
+		}
+	}
+}
+
+// position reads where the subscription's deliveries stand; ok is false when it is gone or
+// ctx ended.
+func (w *worker) position(ctx context.Context) (string, bool) {
+	for {
+		st, err := w.d.o.Store.DeliveryStates(ctx, []string{w.sub.ID})
+		if err == nil {
+			return st[0].Position, st[0].Position != "" // no position: deleted
+		}
+		w.log.Warn("delivery_state_unreadable", "err", err)
+		if !sleep(ctx, time.Second) {
+			return "", false
+		}
+	}
+}
+
+// deliver posts one entry until a receiver answers 2xx or its retry window ends, then moves
+// the position from pos past it. It returns false when the worker must stop (ctx ended, the
+// lease was lost or the subscription deleted).
+func (w *worker) deliver(ctx context.Context, pos string, e rdb.StreamAlert) bool {
+	id := w.sub.ID + ":" + e.Cursor
+	body, err := json.Marshal(Payload{DeliveryID: id, Subscription: w.sub.ID, Alert: json.RawMessage(e.Doc)})
+	if err != nil { // a stream entry that is not JSON: nothing any receiver could use
+		w.log.Error("delivery_unencodable", "delivery_id", id, "err", err)
+		w.d.m.count(w.sub.ID, outcomeDropped)
+		return w.advance(ctx, pos, e.Cursor, rdb.Dropped)
+	}
+	sig := Sign(body, w.sub.Secret)
+	for {
+		// A subscription deleted on another replica is noticed here, before anything more
+		// is sent to it, rather than at the next poll (a Redis error just lets it go on).
+		if _, ok, err := w.d.o.Store.Subscription(ctx, w.sub.ID); err == nil && !ok {
+			return false
+		}
+		err := w.post(ctx, id, body, sig)
+		if ctx.Err() != nil && err != nil {
+			return false // stopping: the entry is resent by whoever serves the subscription next
+		}
+		now := w.d.o.Wall()
+		if err == nil {
+			w.d.m.count(w.sub.ID, outcomeSuccess)
+			if w.failing != "" {
+				w.log.Info("delivery_recovered", "delivery_id", id)
+				w.failing = ""
+			}
+			return w.advance(ctx, pos, e.Cursor, rdb.Delivered)
+		}
+		w.d.m.count(w.sub.ID, outcomeFailure)
+		msg := err.Error()
+		attempts, since, claim, ferr := w.d.o.Store.FailDelivery(ctx, w.sub.ID, w.d.o.Owner, e.Cursor, msg, now)
+		switch {
+		case ferr != nil: // Redis is away: keep retrying on a guess; the window restarts
+			attempts, since = 1, now
+		case claim != rdb.Held:
+			return false
+		}
+		if msg != w.failing {
+			w.failing = msg
+			w.log.Warn("delivery_failed", "delivery_id", id, "attempts", attempts, "err", msg)
+		}
+		if now.Sub(since) >= w.d.o.Retry.For {
+			w.d.m.count(w.sub.ID, outcomeDropped)
+			w.log.Error("delivery_dropped", "delivery_id", id, "attempts", attempts, "since", since, "err", msg)
+			w.failing = ""
+			return w.advance(ctx, pos, e.Cursor, rdb.Dropped)
+		}
+		delay := w.d.backoff(attempts)
+		if left := since.Add(w.d.o.Retry.For).Sub(now); delay > left {
+			delay = left // one last attempt when the window ends
+		}
+		if !sleep(ctx, delay) {
+			return false
+		}
+	}
+}
+
+// backoff is the delay after the n-th failed attempt of an entry (Retry).
+func (d *Dispatcher) backoff(n int64) time.Duration {
+	delay := d.o.Retry.Max
+	if n < 1 {
+		n = 1
+	}
+	if n <= 30 {
+		if step := d.o.Retry.First << (n - 1); step < delay {
+			delay = step
+		}
+	}
+	half := delay / 2
+	return half + rand.N(half+1)
+}
+
+// post sends one delivery; nil means the receiver answered 2xx.
+func (w *worker) post(ctx context.Context, id string, body []byte, sig string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.sub.URL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(SignatureHeader, sig)
+	req.Header.Set("X-Duban-Delivery", id)
+	req.Header.Set("User-Agent", "duban-webhook/1")
+	resp, err := w.d.o.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	head, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	if s := snippet(head); s != "" {
+		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, s)
+	}
+	return fmt.Errorf("HTTP %d", resp.StatusCode)
+}
+
+var claimReason = map[rdb.Claim]string{rdb.LeaseLost: "lease lost", rdb.Gone: "subscription deleted",
+	rdb.Moved: "position moved by another replica"}
+
+// snippet makes the start of a response body fit for last_error and the log.
+func snippet(b []byte) string {
+	return strings.Join(strings.Fields(strings.ToValidUTF8(string(b), "")), " ")
+}
+
+// advance moves the position from pos to cursor. A reply of 2xx must not be lost to a
+// shutdown that comes just after it, so the move runs on a context of its own (bounded) and
+// is retried while Redis is away. It returns false when the worker must stop.
+func (w *worker) advance(ctx context.Context, pos, cursor string, outcome rdb.Outcome) bool {
+	for {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		claim, err := w.d.o.Store.AdvanceDelivery(actx, w.sub.ID, w.d.o.Owner, pos, cursor, outcome, w.d.o.Wall())
+		cancel()
+		if err == nil {
+			if claim != rdb.Held {
+				w.log.Info("delivery_stopped", "reason", claimReason[claim])
+			}
+			return claim == rdb.Held
+		}
+		w.log.Warn("position_not_saved", "cursor", cursor, "err", err)
+		if !sleep(ctx, time.Second) {
+			return false
+		}
+	}
+}
