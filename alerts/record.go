@@ -134,7 +134,8 @@ func SplitID(id string) (caseID, key string, system, ok bool) {
 	return id[:i], id[i+1:], false, true
 }
 
-// Fire puts a new system alert in the firing state at now.
+// Fire puts a system alert in the firing state at now (a new one, or a superseded one
+// whose condition holds again).
 func (r *Record) Fire(now time.Time) { r.move(Firing, "", now, "", "") }
 
 // SystemResolve resolves an alert on the system's behalf (no supervisor).

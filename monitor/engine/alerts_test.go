@@ -334,6 +334,17 @@ func TestThreeFaultsRaiseFaultThreshold(t *testing.T) {
 	if len(rep.Handlers) != 1 || rep.Handlers[0].Faults != 2 || rep.Handlers[0].ThresholdReached {
 		t.Errorf("accountability: %+v", rep)
 	}
+	// A fourth overdue case takes the count back to the threshold: the same alert reopens.
+	f.ingest(opened("ft3", "wang.wu")...)
+	f.settle()
+	doc3, _, _ := f.store.Alert(ctx, want)
+	_ = json.Unmarshal(doc3, &rec)
+	if rec.State != alerts.Firing {
+		t.Errorf("fault_threshold back at the threshold: %s/%s", rec.State, rec.Resolution)
+	}
+	if sys, _ := f.store.SystemAlerts(ctx); len(sys) != 1 {
+		t.Errorf("%d system alerts, want the one reopened", len(sys))
+	}
 }
 
 func TestAlertStreamCarriesEveryChangeInOrder(t *testing.T) {

@@ -176,7 +176,9 @@ func (r *Relay) ops(b *rdb.RelayBatch, t *Transition, drops *[]alerts.Fault) err
 			id, doc = rec.ID, d
 		}
 		b.Fault(f.Year, f.Department, f.Handler, f.Delta, r.o.FaultThreshold, id, doc)
-		if f.Delta < 0 && f.Handler != "" {
+		if f.Handler != "" {
+			// Checked after the relay: a count back under the threshold supersedes the
+			// handler's fault_threshold; one back over it reopens a superseded one.
 			*drops = append(*drops, f.Fault)
 		}
 	case TCalendarMissing:
@@ -215,18 +217,41 @@ func CalendarMissingAlert(year int, now time.Time, loc *time.Location) alerts.Re
 	return rec
 }
 
-// dropBelow resolves a handler's fault_threshold alert as superseded when exemptions or
-// superseded alerts took the year's count back below the threshold.
+// dropBelow keeps a handler's fault_threshold alert in line with the year's count: resolved
+// as superseded when exemptions or superseded alerts took the count back below the
+// threshold, reopened (the same alert: once per handler and year) when it reaches it again.
 func (r *Relay) dropBelow(ctx context.Context, f alerts.Fault) error {
 	counts, err := r.o.Store.FaultCounts(ctx, f.Year)
 	if err != nil {
 		return err
 	}
-	if counts[rdb.HandlerFaultField(f.Department, f.Handler)] >= int64(r.o.FaultThreshold) {
-		return nil
+	id := alerts.FaultThresholdID(f.Year, f.Department, f.Handler)
+	now := r.o.Clock.Now().In(r.o.Loc)
+	if counts[rdb.HandlerFaultField(f.Department, f.Handler)] < int64(r.o.FaultThreshold) {
+		return ResolveSystemAlert(ctx, r.o.Store, id, alerts.Superseded, now, r.o.Wall())
 	}
-	return ResolveSystemAlert(ctx, r.o.Store, alerts.FaultThresholdID(f.Year, f.Department, f.Handler),
-		alerts.Superseded, r.o.Clock.Now().In(r.o.Loc), r.o.Wall())
+	for range maxConflicts {
+		old, ok, err := r.o.Store.Alert(ctx, id)
+		if err != nil || !ok {
+			return err
+		}
+		var rec alerts.Record
+		if err := json.Unmarshal(old, &rec); err != nil {
+			return fmt.Errorf("engine: decode alert %s: %w", id, err)
+		}
+		if !rec.Superseded() {
+			return nil
+		}
+		rec.Fire(now)
+		doc, err := json.Marshal(&rec)
+		if err != nil {
+			return err
+		}
+		if done, err := r.o.Store.UpdateSystemAlert(ctx, id, old, doc, r.o.Wall()); err != nil || done {
+			return err
+		}
+	}
+	return fmt.Errorf("engine: alert %s kept changing", id)
 }
 
 // ResolveSystemAlert resolves an open system alert (a calendar year loaded: closed; a count
