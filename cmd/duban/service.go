@@ -18,6 +18,7 @@ import (
 	"github.com/duban-gov/duban/api"
 	"github.com/duban-gov/duban/collectors/httpin"
 	"github.com/duban-gov/duban/dashboards/figures"
+	screen "github.com/duban-gov/duban/dashboards/web"
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/internal/web"
@@ -144,14 +145,22 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 		tokens[i] = web.Token{SHA256: [32]byte(t.Hash), Role: role, Department: t.Department}
 	}
 	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	auth := web.NewAuthenticator(tokens, false)
+	wall, err := screen.New(screen.Options{Auth: auth, Logger: log})
+	if err != nil {
+		return nil, err
+	}
 	a, err := api.New(api.Options{
 		Store: store, Rules: rules, Calendars: cals, Clock: clk, Wall: clock.Wall, Logger: log,
-		Auth: web.NewAuthenticator(tokens, false), Events: events, Wake: applier.Wake, Relay: relay.Wake,
+		Auth: auth, Events: events, Wake: applier.Wake, Relay: relay.Wake,
 		FaultThreshold: cfg.Rules.FaultThreshold, Figures: figs, Rankings: rankings,
 		Extra: map[string]http.Handler{"GET /metrics": metricsGuard(cfg.MetricsToken, metrics)},
 	})
 	if err != nil {
 		return nil, err
+	}
+	for pattern, h := range wall.Routes() { // the wall screen: /, /login, /logout, /assets/
+		a.Handle(pattern, h)
 	}
 	svc.applier, svc.timers, svc.relay, svc.handler = applier, timers, relay, a
 	return svc, nil

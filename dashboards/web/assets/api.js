@@ -1,0 +1,59 @@
+// Reads of /api/v1 with the session cookie (same origin, so the browser sends it).
+
+// HTTPError carries the status of a failed read; 0 means the service did not answer.
+export class HTTPError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const timeoutMs = 15000;
+
+// getJSON fetches path and parses its JSON. A 401 means the session is gone (the token was
+// revoked, or the cookie cleared): the page goes to the sign-in, which comes back here.
+export async function getJSON(path) {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), timeoutMs);
+  let resp;
+  try {
+    resp = await fetch(path, { credentials: 'same-origin', cache: 'no-store', signal: ctl.signal,
+      headers: { Accept: 'application/json' } });
+  } catch (err) {
+    throw new HTTPError(0, String(err));
+  } finally {
+    clearTimeout(timer);
+  }
+  if (resp.status === 401) {
+    signIn();
+    throw new HTTPError(401, 'unauthorized');
+  }
+  if (!resp.ok) {
+    let msg = resp.statusText;
+    try { msg = (await resp.json()).error || msg; } catch { /* not JSON */ }
+    throw new HTTPError(resp.status, msg);
+  }
+  return resp.json();
+}
+
+let leaving = false;
+
+export function signIn() {
+  if (leaving) return;
+  leaving = true;
+  const here = location.pathname + location.search;
+  location.assign('/login?next=' + encodeURIComponent(here));
+}
+
+// q builds a query string from the non-empty values.
+export function q(params) {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== '' && v !== undefined && v !== null) s.set(k, v);
+  const str = s.toString();
+  return str ? '?' + str : '';
+}
+
+// casePath: case ids may hold '/', which the route keeps as part of the id.
+export function casePath(id) {
+  return '/api/v1/cases/' + id.split('/').map(encodeURIComponent).join('/');
+}
