@@ -18,6 +18,7 @@ import (
 	"github.com/duban-gov/duban/api"
 	"github.com/duban-gov/duban/collectors/httpin"
 	"github.com/duban-gov/duban/dashboards/figures"
+	"github.com/duban-gov/duban/dashboards/live"
 	screen "github.com/duban-gov/duban/dashboards/web"
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/internal/metrics"
@@ -47,6 +48,7 @@ type service struct {
 	// liveClients counts this replica's WebSocket clients (duban_websocket_clients); set
 	// when the live feed is wired, nil before.
 	liveClients func() int
+	hub         *live.Hub // the live feed, GET /ws
 }
 
 func (s *service) clients() int {
@@ -70,8 +72,10 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 		return engine.Rules{Catalog: cfg.Catalog, Calendar: cals.Current(), Loc: cfg.Location,
 			ReportWithin: cfg.Rules.ReportWithin}
 	}
+	var hub *live.Hub // built below; the relay tells it when the figures moved
 	relay, err := engine.NewRelay(engine.RelayOptions{Store: store, Clock: clk, Loc: cfg.Location,
-		FaultThreshold: cfg.Rules.FaultThreshold, Logger: log})
+		FaultThreshold: cfg.Rules.FaultThreshold, Logger: log,
+		Relayed: func(int) { hub.OverviewChanged() }})
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +166,15 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	for pattern, h := range wall.Routes() { // the wall screen: /, /login, /logout, /assets/
 		a.Handle(pattern, h)
 	}
+	// The live feed, outside /api/: one hub per replica, fed by the alert stream, with the
+	// screen's figures (duban_websocket_clients comes from internal/metrics, above).
+	hub, err = live.New(live.Options{Store: store, Auth: auth, AllowedOrigins: cfg.Auth.AllowedOrigins,
+		Logger: log, Overview: func(ctx context.Context, dept string) (any, error) { return figs.Overview(ctx, dept) }})
+	if err != nil {
+		return nil, err
+	}
+	a.Handle("GET /ws", hub)
+	svc.hub, svc.liveClients = hub, func() int { return int(hub.Clients()) }
 	svc.applier, svc.timers, svc.relay, svc.handler = applier, timers, relay, a
 	return svc, nil
 }
@@ -222,6 +235,7 @@ func (s *service) run(ctx context.Context, onListen func(addr string)) error {
 	wg.Go(func() { _ = s.timers.Run(bg) })
 	wg.Go(func() { _ = s.relay.Run(bg) })
 	wg.Go(func() { _ = s.sched.Run(bg) })
+	wg.Go(func() { _ = s.hub.Run(bg) }) // closes its clients with 1001: Shutdown leaves hijacked ones
 	wg.Go(func() {
 		_ = s.store.Listen(bg, func(notice string) {
 			switch notice {

@@ -290,3 +290,40 @@ func TestClientsGauge(t *testing.T) {
 	a.conn.Close()
 	waitFor(t, "one client", func() bool { return gauge() == 1 })
 }
+
+// The figures also follow the alert stream (every alert moves the levels) and a periodic
+// refresh (another replica's changes that came without an alert).
+func TestOverviewFollowsAlertsAndRefresh(t *testing.T) {
+	t.Parallel()
+	store := newStore(t)
+	var open atomic.Int64
+	th := startHub(t, store, Options{OverviewEvery: 50 * time.Millisecond, OverviewRefresh: 400 * time.Millisecond,
+		Overview: func(context.Context, string) (any, error) { return map[string]int64{"open": open.Load()}, nil }})
+	c := th.dial(viewerToken, true)
+	c.subscribe(map[string]any{})
+	next := func(want int64) {
+		t.Helper()
+		for {
+			m := c.mustRead()
+			if m.Type != "overview" {
+				continue
+			}
+			var o struct{ Open int64 }
+			_ = json.Unmarshal(m.Overview, &o)
+			if o.Open == want {
+				return
+			}
+			t.Fatalf("overview open=%d, want %d", o.Open, want)
+		}
+	}
+	next(0)
+	open.Store(1)
+	appendAlerts(t, store, doc("a", "env", "red", "promise_overdue", 0))
+	start := time.Now()
+	next(1)
+	if d := time.Since(start); d > 350*time.Millisecond {
+		t.Errorf("the overview followed the alert only after %v", d)
+	}
+	open.Store(2) // no signal: the refresh finds it
+	next(2)
+}

@@ -60,6 +60,10 @@ type Options struct {
 	ReadLimit int64
 	// OverviewEvery is the least time between two overview messages. Zero means 1 s.
 	OverviewEvery time.Duration
+	// OverviewRefresh is how often the figures are recomputed without being told: changes
+	// another replica made that came with no alert (the hub takes every alert as a
+	// change) reach the screens within it. Zero means 5 s.
+	OverviewRefresh time.Duration
 	// FeedBlock is how long one read of the alert stream waits for news (XREAD BLOCK), and
 	// so how long Run may take to return after its context ends. Zero means 2 s.
 	FeedBlock time.Duration
@@ -138,6 +142,7 @@ func New(o Options) (*Hub, error) {
 	defDur(&o.PingInterval, 25*time.Second)
 	defDur(&o.WriteTimeout, 10*time.Second)
 	defDur(&o.OverviewEvery, time.Second)
+	defDur(&o.OverviewRefresh, 5*time.Second)
 	defDur(&o.FeedBlock, 2*time.Second)
 	if o.ReadLimit <= 0 {
 		o.ReadLimit = 4 << 10
@@ -185,9 +190,9 @@ func (h *Hub) Clients() float64 { return float64(h.count.Load()) }
 
 // OverviewChanged tells the hub that the figures changed. It never blocks: the hub
 // recomputes them at most once per OverviewEvery and sends them to the clients whose scope
-// changed.
+// changed. A nil hub ignores it.
 func (h *Hub) OverviewChanged() {
-	if h.o.Overview == nil {
+	if h == nil || h.o.Overview == nil {
 		return
 	}
 	h.ovChanged.Store(true)
@@ -295,6 +300,9 @@ func (h *Hub) feed(ctx context.Context) {
 			}
 			h.publish(e)
 			from = e.cur
+		}
+		if len(batch) > 0 {
+			h.OverviewChanged() // an alert fired or changed: the levels moved
 		}
 	}
 }

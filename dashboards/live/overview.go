@@ -18,8 +18,8 @@ type overviewState struct {
 	stale bool   // the figures changed since data was computed
 }
 
-// overviewLoop sends overview messages: woken by OverviewChanged or by a new live
-// subscription, it runs at most once per OverviewEvery, computes the figures once per scope
+// overviewLoop sends overview messages: woken by OverviewChanged, by a new live
+// subscription or every OverviewRefresh, it runs at most once per OverviewEvery, computes the figures once per scope
 // that has live clients (only those it does not have, unless they changed), and queues them
 // for every live client that has not had its scope's current version. So a client gets at
 // most one overview per OverviewEvery, and only when its figures differ from the last it
@@ -28,11 +28,15 @@ func (h *Hub) overviewLoop(ctx context.Context) {
 	states := make(map[string]*overviewState)
 	var ver uint64
 	var last time.Time
+	refresh := time.NewTicker(h.o.OverviewRefresh)
+	defer refresh.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-h.ovNudge:
+		case <-refresh.C:
+			h.ovChanged.Store(true)
 		}
 		if wait := time.Until(last.Add(h.o.OverviewEvery)); wait > 0 && !sleep(ctx, wait) {
 			return
