@@ -168,7 +168,7 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	}
 	// The live feed, outside /api/: one hub per replica, fed by the alert stream, with the
 	// screen's figures (duban_websocket_clients comes from internal/metrics, above).
-	hub, err = live.New(live.Options{Store: store, Auth: auth, AllowedOrigins: cfg.Auth.AllowedOrigins,
+	hub, err = live.New(live.Options{Store: store, Auth: auth, Session: wall.Session, AllowedOrigins: cfg.Auth.AllowedOrigins,
 		Logger: log, Overview: func(ctx context.Context, dept string) (any, error) { return figs.Overview(ctx, dept) }})
 	if err != nil {
 		return nil, err

@@ -191,7 +191,13 @@ function setOverview(ov) {
     const z = offsetMinutes(ov.at);
     if (z !== null) state.zone = z;
   }
-  for (const d of ov.departments || []) if (d.name) state.names.set(d.department, d.name);
+  let renamed = false;
+  for (const d of ov.departments || []) {
+    if (d.name && state.names.get(d.department) !== d.name) {
+      state.names.set(d.department, d.name);
+      renamed = true;
+    }
+  }
   let figs = ov;
   if (dept) {
     figs = (ov.departments || []).find((d) => d.department === dept);
@@ -200,7 +206,8 @@ function setOverview(ov) {
   state.overview = ov;
   state.figures = figs;
   touched();
-  mark('figures', 'depts', 'scope', 'ticker');
+  mark('figures', 'depts');
+  if (renamed) mark('scope', 'ticker');
   const at = ov.at || '';
   const month = at.slice(0, 7);
   const day = at.slice(0, 10);

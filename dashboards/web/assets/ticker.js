@@ -77,7 +77,18 @@ export class Ticker {
       return this.row(it, deptName, today);
     });
     for (const id of this.rows.keys()) if (!keep.has(id)) this.rows.delete(id);
-    this.list.replaceChildren(...nodes);
+    // Move only what changed place: a row taken out and put back would restart its
+    // animations at every redraw.
+    let cur = this.list.firstChild;
+    for (const n of nodes) {
+      if (cur === n) cur = cur.nextSibling;
+      else this.list.insertBefore(n, cur);
+    }
+    while (cur) {
+      const next = cur.nextSibling;
+      cur.remove();
+      cur = next;
+    }
     this.empty.hidden = nodes.length > 0;
     this.list.hidden = nodes.length === 0;
     let red = 0, yellow = 0;
@@ -97,7 +108,7 @@ export class Ticker {
     const what = el('span', { class: 'what' }, `${who} · ${kindName[a.kind] || a.kind}`,
       a.case_id ? ` · ${a.case_id}` : '',
       a.state === 'acknowledged' ? el('span', { class: 'badge ack' }, '已确认') : null);
-    const next = el('li', { class: cls.join(' '), dataset: { id: a.id, sig, case: a.case_id || '', state: a.state } },
+    const next = el('li', { class: cls.join(' '), dataset: { id: a.id, sig, case: a.case_id || '', dept: a.department || '', state: a.state } },
       el('span', { class: 'lv' }, levelName[a.level] || a.level),
       what,
       el('span', { class: 'when' }, fmtWhen(a.fired_at, today)),
