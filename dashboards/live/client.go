@@ -35,6 +35,7 @@ type client struct {
 	send   chan outMsg
 
 	done      chan struct{} // closed by kick: the writer closes the connection
+	kicked    atomic.Bool   // set just before done is closed (cheaper to poll)
 	once      sync.Once
 	closeCode int // set before done is closed; 0 sends no close frame
 	closeText string
@@ -56,6 +57,7 @@ type client struct {
 func (c *client) kick(code int, text string) {
 	c.once.Do(func() {
 		c.closeCode, c.closeText = code, text
+		c.kicked.Store(true)
 		close(c.done)
 	})
 }
@@ -216,13 +218,11 @@ func (c *client) writeLoop() {
 		case <-c.done:
 			c.closeNow()
 			return
-		default:
-		}
-		select {
-		case <-c.done:
-			c.closeNow()
-			return
 		case m := <-c.send:
+			if c.kicked.Load() { // a kick goes before what is still queued
+				c.closeNow()
+				return
+			}
 			if m.gen != 0 && m.gen != c.gen.Load() {
 				continue
 			}

@@ -298,7 +298,9 @@ func TestOverviewFollowsAlertsAndRefresh(t *testing.T) {
 	store := newStore(t)
 	var open atomic.Int64
 	th := startHub(t, store, Options{OverviewEvery: 50 * time.Millisecond, OverviewRefresh: 400 * time.Millisecond,
-		Overview: func(context.Context, string) (any, error) { return map[string]int64{"open": open.Load()}, nil }})
+		Overview: func(context.Context, string) (any, error) {
+			return map[string]any{"at": time.Now(), "open": open.Load()}, nil
+		}})
 	c := th.dial(viewerToken, true)
 	c.subscribe(map[string]any{})
 	next := func(want int64) {
@@ -326,4 +328,11 @@ func TestOverviewFollowsAlertsAndRefresh(t *testing.T) {
 	}
 	open.Store(2) // no signal: the refresh finds it
 	next(2)
+	// Refreshes that find the same figures (only "at" differs) send nothing.
+	for end := time.Now().Add(time.Second); time.Now().Before(end); {
+		m, err := c.read(time.Until(end))
+		if err == nil {
+			t.Fatalf("unchanged figures sent again: %+v", m)
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 // one department for clients whose token is bound to it).
 type overviewState struct {
 	data  []byte
+	key   []byte // data without the overview's "at": what must differ to send again
 	pm    *websocket.PreparedMessage
 	ver   uint64 // changes only when data does
 	stale bool   // the figures changed since data was computed
@@ -73,7 +74,8 @@ func (h *Hub) overviewLoop(ctx context.Context) {
 				states[scope] = st
 			}
 			st.stale = false
-			if !bytes.Equal(data, st.data) {
+			if key := figuresKey(data); !bytes.Equal(key, st.key) {
+				st.key = key
 				pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
 				if err != nil {
 					h.log.Error("overview_failed", "department", scope, "err", err)
@@ -111,4 +113,22 @@ func (h *Hub) computeOverview(ctx context.Context, scope string) ([]byte, error)
 		return nil, err
 	}
 	return json.Marshal(overviewMessage{Type: "overview", Overview: v})
+}
+
+// figuresKey is an overview message without the overview's top-level "at" (the instant the
+// figures were read, which differs on every read): two overviews with the same key carry the
+// same figures, and the second is not sent.
+func figuresKey(msg []byte) []byte {
+	var m struct {
+		Overview map[string]json.RawMessage `json:"overview"`
+	}
+	if json.Unmarshal(msg, &m) != nil || m.Overview == nil {
+		return msg
+	}
+	delete(m.Overview, "at")
+	key, err := json.Marshal(m.Overview) // map keys sorted: a canonical form
+	if err != nil {
+		return msg
+	}
+	return key
 }
