@@ -182,15 +182,11 @@ function touched() {
 }
 
 // setOverview takes an overview from the REST API or the live feed. In a department view
-// the figures are that department's entry, whichever scope the overview had.
-function setOverview(ov) {
+// the figures are that department's entry, whichever scope the overview had. Only a read
+// (fresh) sets the clock, the day and the month: the feed sends an overview again only when
+// its figures change, so its `at` may be as old as the last change.
+function setOverview(ov, fresh) {
   if (!ov) return;
-  if (ov.at) {
-    const t = Date.parse(ov.at.replace(/(\.\d{3})\d+/, '$1'));
-    if (t) state.skew = t - Date.now();
-    const z = offsetMinutes(ov.at);
-    if (z !== null) state.zone = z;
-  }
   let renamed = false;
   for (const d of ov.departments || []) {
     if (d.name && state.names.get(d.department) !== d.name) {
@@ -208,16 +204,26 @@ function setOverview(ov) {
   touched();
   mark('figures', 'depts');
   if (renamed) mark('scope', 'ticker');
-  const at = ov.at || '';
+  if (fresh && ov.at) setNow(ov.at);
+}
+
+// setNow takes the service's time from a fresh read: the clock's offset and zone, and the
+// business day and month, whose change moves the trend and the ranking on.
+function setNow(at) {
+  const t = Date.parse(at.replace(/(\.\d{3})\d+/, '$1'));
+  if (t) state.skew = t - Date.now();
+  const z = offsetMinutes(at);
+  if (z !== null) state.zone = z;
   const month = at.slice(0, 7);
   const day = at.slice(0, 10);
-  if (month && month !== state.month) {
+  if (month !== state.month) {
     state.month = month;
     loadRanking();
   }
-  if (day && day !== state.day) {
+  if (day !== state.day) {
     const first = !state.day;
     state.day = day;
+    mark('ticker'); // its times are written relative to today
     if (!first) loadTrend(); // a new day: the trend moves on
   }
 }
@@ -233,7 +239,7 @@ async function load(what, fn) {
 }
 
 function loadOverview() {
-  return load('overview', async () => setOverview(await getJSON('/api/v1/overview' + q({ department: dept }))));
+  return load('overview', async () => setOverview(await getJSON('/api/v1/overview' + q({ department: dept })), true));
 }
 
 function loadTrend() {
@@ -289,7 +295,7 @@ function onMessage(msg) {
       if (ticker.put(msg.alert, true)) mark('ticker');
       break;
     case 'overview':
-      setOverview(msg.overview);
+      setOverview(msg.overview, false);
       break;
     case 'subscribed':
       if (state.needFill) {
