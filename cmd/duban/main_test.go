@@ -74,11 +74,11 @@ func TestExitCodes(t *testing.T) {
 		{"rank no month", redis, []string{"rank"}, 2, "YYYY-MM"},
 		{"rank flags after the month", redis, []string{"rank", "2026-03", "--force"}, 2, "YYYY-MM"},
 		{"rank bad config", nil, []string{"rank", "--config", badConfig, "2026-03"}, 2, "ranking.schedule"},
-		{"rank not built yet", redis, []string{"rank", "--force", "2026-03"}, 1, "not implemented"},
+		{"rank a month not begun", redis, []string{"rank", "2099-01"}, 2, "has not begun"},
 		{"import no file", redis, []string{"import"}, 2, "FILE"},
 		{"import missing file", redis, []string{"import", "/nonexistent/events.ndjson"}, 1, "no such file"},
 		{"import not built yet", redis, []string{"import", events}, 1, "not implemented"},
-		{"demo needs no redis", nil, []string{"demo"}, 1, "not implemented"},
+		{"demo with an argument", nil, []string{"demo", "now"}, 2, "no arguments"},
 		{"help", nil, []string{"help"}, 0, ""},
 	}
 	for _, c := range cases {

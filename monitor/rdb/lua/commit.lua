@@ -33,8 +33,10 @@ local nsv = (tonumber(sv) or 0) + 1
 redis.call('HSET', KEYS[1], 'state', ARGV[4], 'sv', nsv, 'applied', ver,
   'stage', ARGV[5], 'level', ARGV[6], 'faults', ARGV[11])
 local id = ARGV[1]
-redis.call('ZADD', KEYS[5], 0, id)
-redis.call('ZADD', KEYS[6], 0, id)
+if sv == '' then -- first commit: list the case (its department never changes)
+  redis.call('ZADD', KEYS[5], 0, id)
+  redis.call('ZADD', KEYS[6], 0, id)
+end
 if ARGV[7] ~= ARGV[5] then
   if ARGV[7] ~= '' then redis.call('ZREM', KEYS[8], id) end
   redis.call('ZADD', KEYS[9], 0, id)
