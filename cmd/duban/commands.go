@@ -27,11 +27,6 @@ func (c *cli) demoCmd(ctx context.Context, args []string) error {
 	return c.demo(ctx, cfg)
 }
 
-func (c *cli) demo(_ context.Context, cfg *config.Config) error {
-	c.businessClock(cfg)
-	return errNotBuilt
-}
-
 // rankCmd builds one month's ranking: `duban rank [--force] YYYY-MM`.
 func (c *cli) rankCmd(ctx context.Context, args []string) error {
 	fs, path := c.flags("rank")

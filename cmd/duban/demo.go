@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+
+	"github.com/duban-gov/duban/collectors/simulate"
+	"github.com/duban-gov/duban/internal/config"
+	"github.com/duban-gov/duban/monitor/clock"
+	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/monitor/workday"
+)
+
+// The demo's business clock, unless DUBAN_CLOCK_RATE says otherwise: a calendar day in
+// 20 s of real time, so that a deadline passes — and a red alert arrives — within a minute.
+const demoRate = 86400.0 / 20
+
+// demoReportWithin is the demo's rules.report_within at least. The simulator backfills
+// recent weeks at start (simulate.Options.History, 12 working days, and staged cases
+// accepted up to a promised limit before that: about 30 working days at most, some 45
+// calendar days across a long holiday); reported at once, each of those events would
+// otherwise raise a late_report. The price: a month's ranking is published that much later
+// (the ranking job waits for report_within after the month's end) — some 15 minutes of
+// demo time.
+const demoReportWithin = 45 * 24 * time.Hour
+
+// memoryRedisTick is how often the embedded Redis's clock is moved on by the real time
+// that passed (see advanceMemoryRedis).
+const memoryRedisTick = 250 * time.Millisecond
+
+// demo runs the service on an embedded, in-memory Redis with the sample district's
+// catalogue, a fast business clock, anonymous viewer reads, and the simulator posting the
+// district's traffic through the real push API. Nothing is kept: the data dies with the
+// process.
+func (c *cli) demo(ctx context.Context, cfg *config.Config) error {
+	if cfg.Redis.URL != "" {
+		c.log.Warn("demo_ignores_redis", "redis", cfg.Redis.Redacted(),
+			"why", "the demo runs on its embedded in-memory Redis and never writes to a real one")
+	}
+	if cfg.Catalog == nil {
+		cat, err := simulate.District()
+		if err != nil {
+			return fmt.Errorf("demo: the sample district's catalogue: %w", err)
+		}
+		cfg.Catalog, cfg.CatalogYAML = cat, simulate.DistrictYAML()
+	}
+	cal, err := baseCalendar(cfg)
+	if err != nil {
+		return err
+	}
+	demoClock(cfg, c.getenv, cal, clock.Wall())
+	if cfg.Rules.ReportWithin < demoReportWithin {
+		c.log.Info("demo_report_within", "report_within", demoReportWithin,
+			"why", "the simulator backfills recent weeks at start; they are not late reports")
+		cfg.Rules.ReportWithin = demoReportWithin
+	}
+	token := randomToken()
+	cfg.Auth.Tokens = append(cfg.Auth.Tokens, config.Token{Hash: config.HashToken(token), Role: config.RoleAdmin})
+
+	mr := miniredis.NewMiniRedis()
+	if err := mr.Start(); err != nil { // 127.0.0.1, a free port
+		return fmt.Errorf("demo: start the embedded Redis: %w", err)
+	}
+	defer mr.Close()
+	tickCtx, stopTick := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	defer bg.Wait()
+	defer stopTick()
+	bg.Go(func() { advanceMemoryRedis(tickCtx, mr, memoryRedisTick) })
+
+	clk := c.businessClock(cfg)
+	store, err := rdb.Open(ctx, rdb.Options{Addrs: []string{mr.Addr()}, Prefix: cfg.Redis.Prefix})
+	if err != nil {
+		return fmt.Errorf("demo: connect to the embedded Redis: %w", err)
+	}
+	defer store.Close()
+	svc, err := newService(withAnonymousViewers(ctx), cfg, store, clk, c.log)
+	if err != nil {
+		return err
+	}
+	simCtx, stopSim := context.WithCancel(ctx)
+	defer stopSim()
+	hook := listenHook(ctx)
+	return svc.run(ctx, func(addr string) {
+		base := "http://" + dialable(addr)
+		c.banner(base, cfg, clk, token)
+		sim, err := simulate.New(simulate.Options{URL: base, Token: token, Catalog: cfg.Catalog, Calendar: cal,
+			Clock: clk, Loc: cfg.Location, Logger: c.log})
+		if err == nil {
+			bg.Go(func() {
+				if err := sim.Run(simCtx); err != nil {
+					c.log.Error("simulate_stopped", "component", "simulate", "err", err)
+				}
+			})
+		} else {
+			c.log.Error("simulate_not_started", "component", "simulate", "err", err)
+		}
+		if hook != nil {
+			hook(addr)
+		}
+	})
+}
+
+// demoClock gives the demo its fast business clock where the environment does not set one:
+// rate demoRate, starting at 09:00 of the latest working day on or before today, so that
+// the first deadlines pass within seconds and a weekend does not hold them back.
+func demoClock(cfg *config.Config, getenv func(string) string, cal *workday.Calendar, wallNow time.Time) {
+	if getenv("DUBAN_CLOCK_RATE") == "" {
+		cfg.Clock.Rate = demoRate
+	}
+	if getenv("DUBAN_CLOCK_START") == "" {
+		d := workday.DateOf(wallNow, cfg.Location)
+		for w, _ := cal.IsWorkday(d); !w; w, _ = cal.IsWorkday(d) {
+			d--
+		}
+		cfg.Clock.Start = d.Start(cfg.Location).Add(9 * time.Hour)
+	}
+}
+
+// advanceMemoryRedis moves the embedded Redis's clock on by the real time that passed, every
+// tick, until ctx ends. miniredis does not age keys by itself; leases and TTLs are plumbing
+// and must run on real elapsed time whatever the business clock's rate. (miniredis's
+// ClockTTL does the same on every command, but re-sorts every key each time: far too slow
+// once the demo holds a few thousand cases.)
+func advanceMemoryRedis(ctx context.Context, mr *miniredis.Miniredis, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	prev := clock.Wall()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			mr.FastForward(now.Sub(prev))
+			prev = now
+		}
+	}
+}
+
+// banner tells, in Chinese and English, what the demo is, that nothing is kept, and where to
+// look.
+func (c *cli) banner(base string, cfg *config.Config, clk clock.Clock, token string) {
+	perDay := time.Duration(float64(24*time.Hour) / cfg.Clock.Rate).Round(100 * time.Millisecond)
+	fmt.Fprintf(c.stdout, `
+督办 演示 · duban demo
+  数据只在内存中（内置 miniredis），退出即全部丢弃，不写入任何 Redis 或磁盘。
+  Everything lives in memory (an embedded miniredis) and is gone when you stop it;
+  nothing is written to any Redis or to disk.
+
+  大屏 Wall screen:   %[1]s/
+  接口 API:           %[1]s/api/v1/overview   %[1]s/api/v1/alerts?level=red
+  实时推送 Live feed:  %[2]s/ws
+  查看无需令牌；写操作（办件报送、告警处置）需令牌 / reads need no token; writes do:
+    Authorization: Bearer %[3]s   (admin，仅本次演示有效 / this run only)
+
+  模拟时钟 Simulated clock: 从 %[4]s 起，一天约 %[5]s（倍速 %[6]g）
+  from %[4]s, one day every %[5]s (rate %[6]g): deadlines pass as you watch.
+  %[7]d 个部门的模拟办件正通过 POST /api/v1/events 报送 / %[7]d departments are reporting.
+  按 Ctrl+C 退出 / Ctrl+C to stop.
+
+`, base, "ws"+base[len("http"):], token, clk.Now().In(cfg.Location).Format("2006-01-02 15:04"),
+		perDay, cfg.Clock.Rate, len(cfg.Catalog.Departments))
+}
+
+// dialable turns a listening address into one to connect to: an unspecified host
+// (":8080", "[::]:8080") means this machine.
+func dialable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// randomToken returns a fresh token for the demo's simulator and its operator.
+func randomToken() string {
+	b := make([]byte, 16)
+	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
+	return "demo-" + hex.EncodeToString(b)
+}
+
+type anonymousViewersKey struct{}
+
+// withAnonymousViewers marks the service started with ctx as the demo's: requests without
+// a token read as a viewer (CONTRACT.md: the demo's wall screen, GET APIs and /ws need no
+// token; writes still do).
+func withAnonymousViewers(ctx context.Context) context.Context {
+	return context.WithValue(ctx, anonymousViewersKey{}, true)
+}
+
+// anonymousViewers reports whether ctx is the demo's (withAnonymousViewers).
+func anonymousViewers(ctx context.Context) bool {
+	v, _ := ctx.Value(anonymousViewersKey{}).(bool)
+	return v
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// startDuban runs the program in-process, as main would, with args and an environment of
+// its own (DUBAN_LISTEN defaults to 127.0.0.1:0); config, when not empty, is written to a
+// file named by DUBAN_CONFIG. It returns once the service listens. stdout is kept too.
+func startDuban(t testing.TB, args []string, env map[string]string, config string) (*instance, *syncBuffer) {
+	t.Helper()
+	full := map[string]string{"DUBAN_LISTEN": "127.0.0.1:0"}
+	for k, v := range env {
+		full[k] = v
+	}
+	if config != "" {
+		path := filepath.Join(t.TempDir(), "duban.yaml")
+		if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		full["DUBAN_CONFIG"] = path
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	ctx = withListenHook(ctx, func(a string) { addr <- a })
+	in := &instance{t: t, stop: cancel, done: make(chan int, 1), logs: &syncBuffer{}}
+	stdout := &syncBuffer{}
+	go func() {
+		in.done <- run(ctx, args, stdout, in.logs, func(k string) string { return full[k] })
+	}()
+	select {
+	case a := <-addr:
+		in.base = "http://" + a
+	case code := <-in.done:
+		t.Fatalf("duban %v exited with %d:\n%s", args, code, in.logs.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("duban %v did not start:\n%s", args, in.logs.String())
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-in.done:
+			in.done <- code
+		case <-time.After(20 * time.Second):
+			t.Errorf("duban %v did not stop", args)
+		}
+	})
+	return in, stdout
+}
+
+// feed is a live-feed client that reads every message in the background, as a wall screen
+// does, and keeps the alerts.
+type feed struct {
+	conn *websocket.Conn
+	mu   sync.Mutex
+	got  []wsMsg
+	err  error // why reading stopped
+}
+
+// openFeed dials /ws on the instance, subscribes and reads from then on.
+func openFeed(t *testing.T, in *instance, token string, sub map[string]any) *feed {
+	t.Helper()
+	c := wsDial(t, in, token)
+	replayed, _ := wsSubscribe(t, c, sub)
+	f := &feed{conn: c, got: replayed}
+	_ = c.SetReadDeadline(time.Time{}) // wsSubscribe's deadline would end the reader
+	go func() {
+		for {
+			_, b, err := c.ReadMessage()
+			if err != nil {
+				f.mu.Lock()
+				f.err = err
+				f.mu.Unlock()
+				return
+			}
+			var m wsMsg
+			if json.Unmarshal(b, &m) == nil && m.Type == "alert" {
+				f.mu.Lock()
+				f.got = append(f.got, m)
+				f.mu.Unlock()
+			}
+		}
+	}()
+	return f
+}
+
+// alerts returns the alert messages received so far.
+func (f *feed) alerts() []wsMsg {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]wsMsg(nil), f.got...)
+}
+
+// wait polls the received alerts until ok says so, for up to limit of real time.
+func (f *feed) wait(t *testing.T, what string, limit time.Duration, ok func([]wsMsg) bool) []wsMsg {
+	t.Helper()
+	for deadline := time.Now().Add(limit); ; time.Sleep(20 * time.Millisecond) {
+		got := f.alerts()
+		if ok(got) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			f.mu.Lock()
+			err := f.err
+			f.mu.Unlock()
+			t.Fatalf("live feed: timed out after %v waiting for %s (%d alerts received, reader: %v)", limit, what, len(got), err)
+		}
+	}
+}
+
+// tcpProxy forwards loopback connections to target until killed. Put between a replica and
+// what it talks to, it lets a test cut the replica off at once — every connection reset,
+// nothing drained — which is what the rest of the system sees of a process killed with
+// SIGKILL or a machine that lost power.
+type tcpProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	killed bool
+}
+
+func startProxy(t testing.TB, target string) *tcpProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tcpProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	go p.serve()
+	t.Cleanup(p.kill)
+	return p
+}
+
+func (p *tcpProxy) addr() string { return p.ln.Addr().String() }
+
+func (p *tcpProxy) serve() {
+	for {
+		in, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		out, err := net.Dial("tcp", p.target)
+		if err != nil {
+			in.Close()
+			continue
+		}
+		if !p.track(in, out) {
+			continue
+		}
+		go func() { io.Copy(out, in); out.Close() }()
+		go func() { io.Copy(in, out); in.Close() }()
+	}
+}
+
+func (p *tcpProxy) track(cs ...net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.killed {
+		for _, c := range cs {
+			c.Close()
+		}
+		return false
+	}
+	for _, c := range cs {
+		p.conns[c] = struct{}{}
+	}
+	return true
+}
+
+// kill stops accepting and resets every connection (SO_LINGER 0: RST, not FIN).
+func (p *tcpProxy) kill() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.killed {
+		return
+	}
+	p.killed = true
+	p.ln.Close()
+	for c := range p.conns {
+		if tc, ok := c.(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
+		c.Close()
+	}
+}

@@ -1,0 +1,137 @@
+package simulate
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/clock"
+	"github.com/duban-gov/duban/monitor/workday"
+)
+
+// pushAPI stands in for POST /api/v1/events: it keeps what it is sent, answers 503 to the
+// first request (the simulator must retry) and 202 after.
+type pushAPI struct {
+	mu       sync.Mutex
+	events   map[string]monitor.Event
+	requests int
+	clk      clock.Clock
+	late     []string // events posted before the business clock reached them
+}
+
+func (a *pushAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.requests++
+	if r.Header.Get("Authorization") != "Bearer sim-token" {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	if a.requests == 1 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	var evs []monitor.Event
+	if err := json.NewDecoder(r.Body).Decode(&evs); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	now := a.clk.Now()
+	ans := answer{}
+	for _, e := range evs {
+		if e.At.After(now) {
+			a.late = append(a.late, e.EventID)
+		}
+		if _, dup := a.events[e.EventID]; dup {
+			ans.Duplicates++
+		} else {
+			a.events[e.EventID] = e
+			ans.Accepted++
+		}
+	}
+	w.WriteHeader(http.StatusAccepted)
+	json.NewEncoder(w).Encode(ans)
+}
+
+func (a *pushAPI) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.events)
+}
+
+func waitFor(t *testing.T, what string, fn func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if fn() {
+			return
+		}
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestRunPostsTheBacklogThenEachEventInItsTime(t *testing.T) {
+	start := time.Date(2026, 3, 18, 9, 0, 0, 0, shanghai) // a Wednesday
+	clk := clock.Manual(start)
+	api := &pushAPI{events: map[string]monitor.Event{}, clk: clk}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	sim, err := New(Options{URL: srv.URL, Token: "sim-token", Catalog: district(t), Calendar: workday.Builtin(),
+		Clock: clk, Loc: shanghai, MinInterval: time.Millisecond, Batch: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sim.Run(ctx) }()
+
+	waitFor(t, "the backlog", func() bool { return api.count() > 0 && clk.Waiters() > 0 })
+	backlog := api.count()
+	st := sim.Stats()
+	if st.Accepted != int64(backlog) || st.Rejected != 0 || st.Cases < 9*12*2 {
+		t.Errorf("after the backlog: stats %+v, %d events stored", st, backlog)
+	}
+	// Every department has cases already overdue, and none is from the future.
+	overdue := map[string]bool{}
+	for _, e := range api.events {
+		if e.Type == monitor.Accepted && start.Sub(e.At) > 5*24*time.Hour {
+			overdue[e.Department] = true
+		}
+	}
+	if len(overdue) != 9 {
+		t.Errorf("departments with old accepted cases: %v", overdue)
+	}
+
+	// Two business days later, the events of those days have been posted, in their time.
+	clk.Set(start.Add(48 * time.Hour))
+	waitFor(t, "two more days of events", func() bool { return api.count() > backlog+50 && clk.Waiters() > 0 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	if len(api.late) > 0 {
+		t.Errorf("%d events posted before their time, e.g. %s", len(api.late), api.late[0])
+	}
+	if api.requests < 3 {
+		t.Errorf("%d requests: the 503 was not retried?", api.requests)
+	}
+}
+
+func TestRunStopsOnARefusedToken(t *testing.T) {
+	clk := clock.Manual(time.Date(2026, 3, 18, 9, 0, 0, 0, shanghai))
+	api := &pushAPI{events: map[string]monitor.Event{}, clk: clk, requests: 1}
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	sim, err := New(Options{URL: srv.URL, Token: "wrong", Catalog: district(t), Calendar: workday.Builtin(),
+		Clock: clk, Loc: shanghai})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Run(context.Background()); err == nil {
+		t.Fatal("Run went on with a refused token")
+	}
+}
