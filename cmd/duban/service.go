@@ -49,6 +49,7 @@ type service struct {
 	// when the live feed is wired, nil before.
 	liveClients func() int
 	hub         *live.Hub // the live feed, GET /ws
+	out         *outbound // webhook subscriptions and the Alertmanager forwarder
 }
 
 func (s *service) clients() int {
@@ -149,6 +150,9 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 		tokens[i] = web.Token{SHA256: [32]byte(t.Hash), Role: role, Department: t.Department}
 	}
 	metrics := promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
+	if svc.out, err = newOutbound(cfg, store, clk, reg, log); err != nil {
+		return nil, err
+	}
 	auth := web.NewAuthenticator(tokens, anonymousViewers(ctx)) // true only in duban demo
 	wall, err := screen.New(screen.Options{Auth: auth, Open: anonymousViewers(ctx), Logger: log})
 	if err != nil {
@@ -166,6 +170,7 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	for pattern, h := range wall.Routes() { // the wall screen: /, /login, /logout, /assets/
 		a.Handle(pattern, h)
 	}
+	svc.out.mount(a)
 	// The live feed, outside /api/: one hub per replica, fed by the alert stream, with the
 	// screen's figures (duban_websocket_clients comes from internal/metrics, above).
 	hub, err = live.New(live.Options{Store: store, Auth: auth, Session: wall.Session, AllowedOrigins: cfg.Auth.AllowedOrigins,
@@ -236,6 +241,7 @@ func (s *service) run(ctx context.Context, onListen func(addr string)) error {
 	wg.Go(func() { _ = s.relay.Run(bg) })
 	wg.Go(func() { _ = s.sched.Run(bg) })
 	wg.Go(func() { _ = s.hub.Run(bg) }) // closes its clients with 1001: Shutdown leaves hijacked ones
+	s.out.start(bg, &wg)
 	wg.Go(func() {
 		_ = s.store.Listen(bg, func(notice string) {
 			switch notice {

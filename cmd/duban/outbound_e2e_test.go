@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/duban-gov/duban/alerts/webhook"
+	"github.com/duban-gov/duban/internal/testalertmanager"
+	"github.com/duban-gov/duban/internal/testredis"
+)
+
+// startServeWith is startServe with more configuration appended to e2eConfig.
+func startServeWith(t *testing.T, redisURL, prefix, clockStart, extra string) *instance {
+	t.Helper()
+	cfgPath := filepath.Join(t.TempDir(), "duban.yaml")
+	if err := os.WriteFile(cfgPath, []byte(e2eConfig+extra), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"DUBAN_CONFIG": cfgPath, "DUBAN_LISTEN": "127.0.0.1:0", "DUBAN_REDIS_URL": redisURL,
+		"DUBAN_REDIS_PREFIX": prefix, "DUBAN_CLOCK_START": clockStart,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addr := make(chan string, 1)
+	ctx = withListenHook(ctx, func(a string) { addr <- a })
+	in := &instance{t: t, stop: cancel, done: make(chan int, 1), logs: &syncBuffer{}}
+	go func() {
+		in.done <- run(ctx, []string{"serve"}, io.Discard, in.logs, func(k string) string { return env[k] })
+	}()
+	select {
+	case a := <-addr:
+		in.base = "http://" + a
+	case code := <-in.done:
+		t.Fatalf("serve exited with %d:\n%s", code, in.logs.String())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("serve did not start:\n%s", in.logs.String())
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-in.done:
+		case <-time.After(15 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	return in
+}
+
+// A real alert, fired by the service from reported events, reaches a webhook subscriber
+// signed; a supervisor's acknowledgement reaches it as a change of the same alert.
+func TestWebhookEndToEnd(t *testing.T) {
+	t.Parallel()
+	const secret = "duty-phone-gateway-secret"
+	var mu sync.Mutex
+	var got []webhook.Payload
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !webhook.Verify(body, secret, r.Header.Get("X-Duban-Signature")) {
+			t.Errorf("bad signature on %s", body)
+		}
+		var p webhook.Payload
+		if err := json.Unmarshal(body, &p); err != nil {
+			t.Errorf("payload: %v", err)
+		}
+		mu.Lock()
+		got = append(got, p)
+		mu.Unlock()
+	}))
+	defer rcv.Close()
+	received := func() []map[string]any {
+		mu.Lock()
+		defer mu.Unlock()
+		out := make([]map[string]any, len(got))
+		for i, p := range got {
+			_ = json.Unmarshal(p.Alert, &out[i])
+		}
+		return out
+	}
+
+	url0, prefix := testredis.New(t)
+	in := startServe(t, url0, prefix, "2026-03-20T09:00:00+08:00")
+	body := `{"url": "` + rcv.URL + `/hook", "departments": ["env"], "levels": ["red"], "secret": "` + secret + `"}`
+	if code, b, _ := in.do("POST", "/api/v1/subscriptions", "viewer-secret", body); code != http.StatusForbidden {
+		t.Errorf("subscribe as a viewer: %d %v", code, b)
+	}
+	if code, b, _ := in.do("POST", "/api/v1/subscriptions", "supervisor-secret", strings.Replace(body, `"env"`, `"police"`, 1)); code != 400 || b["field"] != "departments" {
+		t.Errorf("subscribe to an unknown department: %d %v", code, b)
+	}
+	code, sub, _ := in.do("POST", "/api/v1/subscriptions", "supervisor-secret", body)
+	if code != http.StatusCreated {
+		t.Fatalf("subscribe: %d %v", code, sub)
+	}
+	id, _ := sub["id"].(string)
+
+	if code, b, _ := in.do("POST", "/api/v1/events", "env-collector-secret", overdueCase); code != 202 {
+		t.Fatalf("post: %d %v", code, b)
+	}
+	var alertID string
+	eventually(t, "the promise_overdue alert at the subscriber", func() bool {
+		for _, a := range received() {
+			if a["kind"] == "promise_overdue" && a["state"] == "firing" && a["case_id"] == "env-2026-000777" {
+				alertID, _ = a["id"].(string)
+			}
+		}
+		return alertID != ""
+	})
+	for _, a := range received() {
+		if a["level"] != "red" || a["department"] != "env" {
+			t.Errorf("delivered past the filters: %v", a)
+		}
+	}
+	if code, b, _ := in.do("POST", "/api/v1/alerts/"+alertID+"/ack", "supervisor-secret", `{"note":"已电话督办"}`); code != 200 {
+		t.Fatalf("ack: %d %v", code, b)
+	}
+	eventually(t, "the acknowledgement at the subscriber", func() bool {
+		for _, a := range received() {
+			if a["id"] == alertID && a["state"] == "acknowledged" {
+				return true
+			}
+		}
+		return false
+	})
+	mu.Lock()
+	for i, p := range got {
+		if p.Subscription != id || !strings.HasPrefix(p.DeliveryID, id+":") || i > 0 && p.DeliveryID <= got[i-1].DeliveryID {
+			t.Errorf("delivery %d: %s for %s", i, p.DeliveryID, p.Subscription)
+		}
+	}
+	n := len(got)
+	mu.Unlock()
+
+	code, list, _ := in.do("GET", "/api/v1/subscriptions", "supervisor-secret", "")
+	raw, _ := json.Marshal(list)
+	if code != 200 || strings.Contains(string(raw), secret) {
+		t.Fatalf("list: %d %s", code, raw)
+	}
+	eventually(t, "the delivery state", func() bool {
+		_, s, _ := in.do("GET", "/api/v1/subscriptions/"+id, "supervisor-secret", "")
+		d, _ := s["delivery"].(map[string]any)
+		return d != nil && d["delivered"] == float64(n) && d["backlog"] == 0.0 && d["last_success"] != nil
+	})
+	if code, _, _ := in.do("DELETE", "/api/v1/subscriptions/"+id, "supervisor-secret", ""); code != http.StatusNoContent {
+		t.Errorf("delete: %d", code)
+	}
+	_, audit, _ := in.do("GET", "/api/v1/audit", "supervisor-secret", "")
+	if a, _ := json.Marshal(audit); !strings.Contains(string(a), "subscription_create") || !strings.Contains(string(a), "subscription_delete") {
+		t.Errorf("audit log: %s", a)
+	}
+}
+
+// With alertmanager.url set, the service forwards a real alert to a real Alertmanager and
+// ends it there when the case's decision resolves it.
+func TestAlertmanagerEndToEnd(t *testing.T) {
+	t.Parallel()
+	am := testalertmanager.Start(t)
+	url0, prefix := testredis.New(t)
+	in := startServeWith(t, url0, prefix, "2026-03-20T09:00:00+08:00", "alertmanager: { url: \""+am+"\" }\n")
+	if code, b, _ := in.do("POST", "/api/v1/events", "env-collector-secret", overdueCase); code != 202 {
+		t.Fatalf("post: %d %v", code, b)
+	}
+	var a *testalertmanager.Alert
+	eventually(t, "the alert in Alertmanager", func() bool {
+		for _, x := range testalertmanager.Alerts(t, am) {
+			if x.Labels["alertname"] == "promise_overdue" && x.Labels["case_id"] == "env-2026-000777" {
+				a = &x
+			}
+		}
+		return a != nil
+	})
+	if a.Labels["severity"] != "red" || a.Labels["department"] != "env" || a.Labels["matter"] != "ENV-EIA-001" ||
+		!strings.HasPrefix(a.Labels["alert_id"], "env-2026-000777~") ||
+		a.Annotations["case_url"] != "/api/v1/cases/env-2026-000777" || !strings.Contains(a.Annotations["summary"], "env-2026-000777") {
+		t.Errorf("alert in Alertmanager: %+v", a)
+	}
+	// The case is decided: the time alert resolves itself, and ends in Alertmanager.
+	decided := `{"event_id":"o3","case_id":"env-2026-000777","department":"env","type":"decided","result":"approved","at":"2026-03-20T08:30:00+08:00"}`
+	if code, b, _ := in.do("POST", "/api/v1/events", "env-collector-secret", decided); code != 202 {
+		t.Fatalf("post decided: %d %v", code, b)
+	}
+	eventually(t, "the alert to end in Alertmanager", func() bool {
+		for _, x := range testalertmanager.Alerts(t, am) {
+			if x.Labels["alert_id"] == a.Labels["alert_id"] {
+				return false
+			}
+		}
+		return true
+	})
+}
