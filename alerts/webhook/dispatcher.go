@@ -41,8 +41,10 @@ type Options struct {
 
 // Retry is the backoff schedule of a failing entry: the delay after the n-th failed attempt
 // is First·2^(n−1), capped at Max, of which a random half is taken off (jitter, so that
-// receivers coming back are not hit by every sender at once); the entry is retried until For
-// has passed since its first failure, then dropped.
+// receivers coming back are not hit by every sender at once). An entry is retried until For
+// has passed since it entered the alert stream — for a live entry, since its first failure —
+// and dropped at its first failure after that, so that a dead receiver holds its queue up by
+// at most For: the entries behind the failing one have their windows running too.
 type Retry struct {
 	First time.Duration // zero means 1 s
 	Max   time.Duration // zero means 5 min
@@ -165,13 +167,6 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // reconcile takes up the subscriptions whose leases it can hold, renews the leases of those
 // it serves, and stops the workers of subscriptions deleted or lost to another replica.
 func (d *Dispatcher) reconcile(ctx context.Context, held map[string]*worker) {
-	for id, w := range held {
-		select {
-		case <-w.done: // stopped by itself: lease lost or subscription gone
-			delete(held, id)
-		default:
-		}
-	}
 	docs, err := d.o.Store.Subscriptions(ctx)
 	if err != nil {
 		d.failed(ctx, held, err)
@@ -190,11 +185,14 @@ func (d *Dispatcher) reconcile(ctx context.Context, held map[string]*worker) {
 		live[s.ID] = true
 	}
 	for id, w := range held {
-		if !live[id] {
+		switch {
+		case !live[id]:
 			w.stop()
 			delete(held, id)
 			d.m.forget(id)
 			d.log.Info("subscription_dropped", "subscription", id, "reason", "deleted")
+		case w.stopped(): // by itself (lease lost, position moved): taken up again below
+			delete(held, id)
 		}
 	}
 	names := make([]string, len(subs))

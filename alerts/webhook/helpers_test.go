@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -305,4 +306,19 @@ func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[str
 		}
 	}
 	return 0
+}
+
+// before reports whether delivery id a names an earlier stream entry than b (cursors are
+// "<ms>-<seq>", compared as numbers).
+func before(a, b string) bool {
+	num := func(id string) (int64, int64) {
+		_, c, _ := strings.Cut(id, ":")
+		ms, seq, _ := strings.Cut(c, "-")
+		m, _ := strconv.ParseInt(ms, 10, 64)
+		q, _ := strconv.ParseInt(seq, 10, 64)
+		return m, q
+	}
+	am, aq := num(a)
+	bm, bq := num(b)
+	return am < bm || am == bm && aq < bq
 }

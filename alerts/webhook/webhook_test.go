@@ -38,9 +38,12 @@ func TestFailingReceiverRecoversInOrder(t *testing.T) {
 		t.Fatalf("delivered\n%v\nwant\n%v", got, want)
 	}
 	// Every attempt, failed or not, was of the oldest entry not yet acknowledged.
-	for i, g := range rc.all {
-		if i > 0 && g.DeliveryID < rc.all[i-1].DeliveryID {
-			t.Fatalf("attempt %d (%s) went back after %s", i, g.DeliveryID, rc.all[i-1].DeliveryID)
+	rc.mu.Lock()
+	all := slices.Clone(rc.all)
+	rc.mu.Unlock()
+	for i, g := range all {
+		if i > 0 && before(g.DeliveryID, all[i-1].DeliveryID) {
+			t.Fatalf("attempt %d (%s) went back after %s", i, g.DeliveryID, all[i-1].DeliveryID)
 		}
 	}
 	eventually(t, "the delivery state", func() bool {
@@ -162,6 +165,8 @@ func TestOneReplicaAtATime(t *testing.T) {
 	if got, want := ids(rc.ok()), deliveryIDs(id, append(first, rest...)); !slices.Equal(got, want) {
 		t.Fatalf("delivered\n%v\nwant\n%v", got, want)
 	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
 	if rc.maxIn != 1 {
 		t.Errorf("%d deliveries of one subscription in flight at once", rc.maxIn)
 	}
@@ -280,4 +285,34 @@ func TestDeleteStopsDeliveries(t *testing.T) {
 		return counter(t, e.reg, "duban_webhook_deliveries_total", map[string]string{"subscription": goneID}) == 0
 	})
 	_ = keptID
+}
+
+// Behind a failing entry the retry windows of the next ones run too (they start when an entry
+// enters the stream), so a receiver that stays down drops a queue in about one window, not
+// one window per entry; each entry is still tried at least once.
+func TestDeadReceiverHoldsTheQueueUpByOneWindow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rc := newReceiver(t, secret, func(int, webhook.Payload) int { return http.StatusServiceUnavailable })
+	id := e.subscribe(rc.srv.URL, secret, "")
+	rc.sub = id
+	const window = 300 * time.Millisecond
+	cursors := e.fire(many(5, "env", monitor.PromiseOverdue)...)
+	start := time.Now()
+	e.dispatcher(webhook.Options{Retry: webhook.Retry{First: time.Millisecond, Max: 20 * time.Millisecond, For: window}})
+	eventually(t, "the queue dropped", func() bool { return e.delivery(id)["dropped"] == 5.0 })
+	if took := time.Since(start); took > 3*window {
+		t.Errorf("dropping 5 entries took %v, want about one window (%v)", took, window)
+	}
+	tried := map[string]bool{}
+	rc.mu.Lock()
+	for _, g := range rc.all {
+		tried[g.DeliveryID] = true
+	}
+	rc.mu.Unlock()
+	for _, want := range deliveryIDs(id, cursors) {
+		if !tried[want] {
+			t.Errorf("%s dropped without an attempt", want)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +51,16 @@ type worker struct {
 func (w *worker) stop() {
 	w.cancel()
 	<-w.done
+}
+
+// stopped reports whether the worker has ended.
+func (w *worker) stopped() bool {
+	select {
+	case <-w.done:
+		return true
+	default:
+		return false
+	}
 }
 
 func (w *worker) run(ctx context.Context) {
@@ -146,7 +157,7 @@ func (w *worker) deliver(ctx context.Context, pos string, e rdb.StreamAlert) boo
 		msg := err.Error()
 		attempts, since, claim, ferr := w.d.o.Store.FailDelivery(ctx, w.sub.ID, w.d.o.Owner, e.Cursor, msg, now)
 		switch {
-		case ferr != nil: // Redis is away: keep retrying on a guess; the window restarts
+		case ferr != nil: // Redis is away: keep retrying on a guess
 			attempts, since = 1, now
 		case claim != rdb.Held:
 			return false
@@ -155,20 +166,32 @@ func (w *worker) deliver(ctx context.Context, pos string, e rdb.StreamAlert) boo
 			w.failing = msg
 			w.log.Warn("delivery_failed", "delivery_id", id, "attempts", attempts, "err", msg)
 		}
-		if now.Sub(since) >= w.d.o.Retry.For {
+		// The retry window runs from when the entry entered the stream, not from its first
+		// attempt: behind an entry that fails for a day, the next ones' windows have been
+		// running too, so a dead receiver holds the queue up by a day at most.
+		giveUp := appended(e.Cursor, since).Add(w.d.o.Retry.For)
+		if !now.Before(giveUp) {
 			w.d.m.count(w.sub.ID, outcomeDropped)
-			w.log.Error("delivery_dropped", "delivery_id", id, "attempts", attempts, "since", since, "err", msg)
+			w.log.Error("delivery_dropped", "delivery_id", id, "attempts", attempts, "failing_since", since, "err", msg)
 			w.failing = ""
 			return w.advance(ctx, pos, e.Cursor, rdb.Dropped)
 		}
-		delay := w.d.backoff(attempts)
-		if left := since.Add(w.d.o.Retry.For).Sub(now); delay > left {
-			delay = left // one last attempt when the window ends
-		}
+		delay := min(w.d.backoff(attempts), giveUp.Sub(now)) // one last attempt when the window ends
 		if !sleep(ctx, delay) {
 			return false
 		}
 	}
+}
+
+// appended is the real time an alert stream entry was appended: its cursor is
+// "<milliseconds>-<sequence>" (Redis's clock). An unreadable cursor gives fallback.
+func appended(cursor string, fallback time.Time) time.Time {
+	ms, _, _ := strings.Cut(cursor, "-")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return fallback
+	}
+	return time.UnixMilli(n)
 }
 
 // backoff is the delay after the n-th failed attempt of an entry (Retry).

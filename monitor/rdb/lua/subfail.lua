@@ -1,6 +1,6 @@
--- subfail.lua: record a failed delivery attempt of a subscription's next entry. The first
--- failure of an entry starts its retry window (fail_since), which survives restarts and
--- lease hand-overs, so an entry is retried for the configured time in all, not per replica.
+-- subfail.lua: record a failed delivery attempt of a subscription's next entry: the error,
+-- the attempts so far and when the entry first failed (fail_since), kept across restarts and
+-- lease hand-overs so the backoff goes on where it was.
 -- KEYS[1] the subscription's lease   KEYS[2] its delivery state hash   KEYS[3] subscriptions hash
 -- ARGV[1] lease owner   ARGV[2] subscription id   ARGV[3] the entry's cursor
 -- ARGV[4] real-time now (ms)   ARGV[5] the error, for last_error
