@@ -189,12 +189,12 @@ func (d *Dispatcher) reconcile(ctx context.Context, held map[string]*worker) {
 		case !live[id]:
 			w.stop()
 			delete(held, id)
-			d.m.forget(id)
 			d.log.Info("subscription_dropped", "subscription", id, "reason", "deleted")
 		case w.stopped(): // by itself (lease lost, position moved): taken up again below
 			delete(held, id)
 		}
 	}
+	d.m.forgetAllBut(live)
 	names := make([]string, len(subs))
 	for i, s := range subs {
 		names[i] = rdb.SubscriptionLease(s.ID)

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,10 +22,12 @@ const (
 // every replica).
 type metrics struct {
 	deliveries *prometheus.CounterVec
+	mu         sync.Mutex
+	counted    map[string]bool // subscriptions with series, so deleted ones can be forgotten
 }
 
 func newMetrics(reg prometheus.Registerer, store *rdb.Store) (*metrics, error) {
-	m := &metrics{deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+	m := &metrics{counted: map[string]bool{}, deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "duban_webhook_deliveries_total",
 		Help: "Webhook delivery attempts made by this replica, by subscription and outcome (success, failure, dropped).",
 	}, []string{"subscription", "outcome"})}
@@ -40,11 +43,24 @@ func newMetrics(reg prometheus.Registerer, store *rdb.Store) (*metrics, error) {
 	return m, nil
 }
 
-func (m *metrics) count(sub, outcome string) { m.deliveries.WithLabelValues(sub, outcome).Inc() }
+func (m *metrics) count(sub, outcome string) {
+	m.mu.Lock()
+	m.counted[sub] = true
+	m.mu.Unlock()
+	m.deliveries.WithLabelValues(sub, outcome).Inc()
+}
 
-// forget drops a deleted subscription's series.
-func (m *metrics) forget(sub string) {
-	m.deliveries.DeletePartialMatch(prometheus.Labels{"subscription": sub})
+// forgetAllBut drops the series of subscriptions that no longer exist, whichever replica
+// served them last.
+func (m *metrics) forgetAllBut(live map[string]bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for sub := range m.counted {
+		if !live[sub] {
+			m.deliveries.DeletePartialMatch(prometheus.Labels{"subscription": sub})
+			delete(m.counted, sub)
+		}
+	}
 }
 
 var backlogDesc = prometheus.NewDesc("duban_webhook_backlog",
