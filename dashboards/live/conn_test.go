@@ -298,6 +298,7 @@ func TestOverviewFollowsAlertsAndRefresh(t *testing.T) {
 	store := newStore(t)
 	var open atomic.Int64
 	th := startHub(t, store, Options{OverviewEvery: 50 * time.Millisecond, OverviewRefresh: 400 * time.Millisecond,
+		OverviewDelay: 10 * time.Millisecond,
 		Overview: func(context.Context, string) (any, error) {
 			return map[string]any{"at": time.Now(), "open": open.Load()}, nil
 		}})

@@ -60,6 +60,11 @@ type Options struct {
 	ReadLimit int64
 	// OverviewEvery is the least time between two overview messages. Zero means 1 s.
 	OverviewEvery time.Duration
+	// OverviewDelay is how long the figures wait after a change before they are computed
+	// and sent: alerts, more urgent, go out first (with ten thousand clients a fan-out
+	// takes a few hundred milliseconds), and a burst of changes is sent once. Zero means
+	// 300 ms.
+	OverviewDelay time.Duration
 	// OverviewRefresh is how often the figures are recomputed without being told: changes
 	// another replica made that came with no alert (the hub takes every alert as a
 	// change) reach the screens within it. Zero means 5 s.
@@ -143,6 +148,7 @@ func New(o Options) (*Hub, error) {
 	defDur(&o.WriteTimeout, 10*time.Second)
 	defDur(&o.OverviewEvery, time.Second)
 	defDur(&o.OverviewRefresh, 5*time.Second)
+	defDur(&o.OverviewDelay, 300*time.Millisecond)
 	defDur(&o.FeedBlock, 2*time.Second)
 	if o.ReadLimit <= 0 {
 		o.ReadLimit = 4 << 10

@@ -20,11 +20,11 @@ type overviewState struct {
 }
 
 // overviewLoop sends overview messages: woken by OverviewChanged, by a new live
-// subscription or every OverviewRefresh, it runs at most once per OverviewEvery, computes the figures once per scope
-// that has live clients (only those it does not have, unless they changed), and queues them
-// for every live client that has not had its scope's current version. So a client gets at
-// most one overview per OverviewEvery, and only when its figures differ from the last it
-// got.
+// subscription or every OverviewRefresh, it waits OverviewDelay (alerts go first), runs at
+// most once per OverviewEvery, computes the figures once per scope that has live clients
+// (only those it does not have, unless they changed), and queues them for every live
+// client that has not had its scope's current version. So a client gets at most one
+// overview per OverviewEvery, and only when its figures differ from the last it got.
 func (h *Hub) overviewLoop(ctx context.Context) {
 	states := make(map[string]*overviewState)
 	var ver uint64
@@ -39,7 +39,7 @@ func (h *Hub) overviewLoop(ctx context.Context) {
 		case <-refresh.C:
 			h.ovChanged.Store(true)
 		}
-		if wait := time.Until(last.Add(h.o.OverviewEvery)); wait > 0 && !sleep(ctx, wait) {
+		if !sleep(ctx, max(h.o.OverviewDelay, time.Until(last.Add(h.o.OverviewEvery)))) {
 			return
 		}
 		last = time.Now()
