@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -128,6 +129,79 @@ type tcpProxy struct {
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
 	killed bool
+	// trap, when armed, kills the proxy the moment the client sends these bytes, before
+	// they are forwarded: sprung is closed then.
+	trap   []byte
+	armed  bool
+	sprung chan struct{}
+	// gate is closed while traffic flows; pause replaces it with an open one.
+	gate chan struct{}
+}
+
+// pause holds every byte the clients send until resume: a network partition, as the
+// client sees it (its requests hang; nothing it sent before is lost).
+func (p *tcpProxy) pause() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gate = make(chan struct{})
+}
+
+func (p *tcpProxy) resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.gate:
+	default:
+		close(p.gate)
+	}
+}
+
+// killOn arms the proxy to kill itself when the client next sends pattern, which is then
+// never forwarded. The returned channel is closed when that happens.
+func (p *tcpProxy) killOn(pattern []byte) <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.trap, p.armed, p.sprung = pattern, true, make(chan struct{})
+	return p.sprung
+}
+
+// forward copies client bytes to the server, watching for the trap (across reads too).
+func (p *tcpProxy) forward(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	var tail []byte
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			trap, armed, gate := p.trap, p.armed, p.gate
+			p.mu.Unlock()
+			<-gate
+			if armed && bytes.Contains(append(tail, buf[:n]...), trap) {
+				p.spring()
+				return
+			}
+			if len(trap) > 1 {
+				tail = append(tail[:0], buf[max(0, n-len(trap)+1):n]...)
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			dst.Close()
+			return
+		}
+	}
+}
+
+func (p *tcpProxy) spring() {
+	p.mu.Lock()
+	if p.armed {
+		p.armed = false
+		close(p.sprung)
+	}
+	p.mu.Unlock()
+	p.kill()
 }
 
 func startProxy(t testing.TB, target string) *tcpProxy {
@@ -136,7 +210,8 @@ func startProxy(t testing.TB, target string) *tcpProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &tcpProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	p := &tcpProxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}, gate: make(chan struct{})}
+	close(p.gate)
 	go p.serve()
 	t.Cleanup(p.kill)
 	return p
@@ -158,7 +233,7 @@ func (p *tcpProxy) serve() {
 		if !p.track(in, out) {
 			continue
 		}
-		go func() { io.Copy(out, in); out.Close() }()
+		go p.forward(out, in)
 		go func() { io.Copy(in, out); in.Close() }()
 	}
 }
@@ -192,5 +267,10 @@ func (p *tcpProxy) kill() {
 			tc.SetLinger(0)
 		}
 		c.Close()
+	}
+	select { // release paused forwarders, now that they have nowhere to write
+	case <-p.gate:
+	default:
+		close(p.gate)
 	}
 }
