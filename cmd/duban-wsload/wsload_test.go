@@ -23,7 +23,7 @@ func TestSummarize(t *testing.T) {
 		ds[len(ds)-1-i] = time.Duration(i+1) * time.Millisecond
 	}
 	s := summarize(ds)
-	if s.n != 200 || s.p50 != 100*time.Millisecond || s.p99 != 198*time.Millisecond || s.max != 200*time.Millisecond {
+	if s.n != 200 || s.p50 != 100*time.Millisecond || s.p99 != 198*time.Millisecond || s.max != 200*time.Millisecond || s.min != time.Millisecond {
 		t.Fatalf("%+v", s)
 	}
 	if (summarize(nil) != summary{}) {
