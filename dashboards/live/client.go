@@ -192,17 +192,32 @@ func (c *client) readLoop() {
 }
 
 // reply queues a message outside any subscription; a client that has not made room for it
-// within WriteTimeout is too slow.
+// within WriteTimeout is too slow. It queues under the hub's lock, like every producer but
+// a replay (which runs in the goroutine that also does the switch to live), so the switch
+// finds the room it checked.
 func (c *client) reply(v any) {
-	t := time.NewTimer(c.h.o.WriteTimeout)
-	defer t.Stop()
-	select {
-	case c.send <- outMsg{data: mustJSON(v)}:
-	case <-c.done:
-	case <-t.C:
-		c.h.mu.Lock()
-		c.h.dropLocked(c, CloseTooSlow, "too slow: reconnect with since")
-		c.h.mu.Unlock()
+	h := c.h
+	m := outMsg{data: mustJSON(v)}
+	deadline := time.Now().Add(h.o.WriteTimeout)
+	for {
+		h.mu.Lock()
+		select {
+		case c.send <- m:
+			h.mu.Unlock()
+			return
+		default:
+		}
+		if time.Now().After(deadline) {
+			h.dropLocked(c, CloseTooSlow, "too slow: reconnect with since")
+			h.mu.Unlock()
+			return
+		}
+		h.mu.Unlock()
+		select {
+		case <-c.done:
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 }
 

@@ -134,8 +134,10 @@ func (c *client) run(ctx context.Context, s *subscription, since cursor, hasSinc
 			continue
 		}
 		if len(s.pending)+1 > cap(c.send)-len(c.send) {
-			// The reader queued an error answer meanwhile: wait for room again (pending is
-			// kept; what the replay reads first is dropped from it as repeated).
+			// The reader queued an error answer since the queue was empty: wait for room
+			// again (pending is kept; what the replay reads again is dropped from it as
+			// repeated). Every other producer queues under the lock, so the room found here
+			// stays.
 			h.mu.Unlock()
 			continue
 		}
