@@ -129,7 +129,7 @@ func (s *Scheduler) loop(ctx context.Context, j Job) {
 func (s *Scheduler) attempt(ctx context.Context, j Job, due time.Time) {
 	for ctx.Err() == nil {
 		done, err := s.RunOnce(ctx, j, due)
-		if err != nil {
+		if err != nil && ctx.Err() == nil { // a stop mid-run is not a failure
 			s.o.Logger.Error("job_failed", "job", j.Name, "period", j.Period(due), "err", err)
 		}
 		if done {
