@@ -36,35 +36,51 @@ type IngestResult struct {
 // stored in the order given. realNow is the real (plumbing) time: it decides when the case
 // becomes claimable, not anything about deadlines. ev.ReceivedAt must already be set.
 func (s *Store) Ingest(ctx context.Context, evs []monitor.Event, realNow time.Time) ([]IngestResult, error) {
-	calls := make([]call, len(evs))
+	// One script call per case: its events of this batch, in the order given.
+	byCase := make(map[string]int)
+	var calls []call
+	var slots [][]int // for each call, the indexes of its events in evs
 	for i := range evs {
 		e := &evs[i]
 		doc, err := json.Marshal(e)
 		if err != nil {
 			return nil, fmt.Errorf("rdb: encode event %s: %w", e.EventID, err)
 		}
-		p := Partition(e.CaseID)
-		calls[i] = call{
-			keys: []string{s.k.events(e.CaseID), s.k.caseKey(e.CaseID), s.k.dirty(p)},
-			args: []any{e.EventID, doc, e.Department, e.CaseID, realNow.UnixMilli()},
+		k, ok := byCase[e.CaseID]
+		if !ok {
+			k = len(calls)
+			byCase[e.CaseID] = k
+			calls = append(calls, call{
+				keys: []string{s.k.events(e.CaseID), s.k.caseKey(e.CaseID), s.k.dirty(Partition(e.CaseID))},
+				args: []any{e.CaseID, realNow.UnixMilli()},
+			})
+			slots = append(slots, nil)
 		}
+		calls[k].args = append(calls[k].args, e.EventID, doc, e.Department)
+		slots[k] = append(slots[k], i)
 	}
 	cmds, err := s.runScript(ctx, ingestScript, calls)
 	if err != nil {
 		return nil, fmt.Errorf("rdb: ingest: %w", err)
 	}
 	out := make([]IngestResult, len(evs))
-	for i, c := range cmds {
-		v, _ := c.Text()
-		switch {
-		case v == "accepted":
-			out[i] = IngestResult{Status: Stored}
-		case v == "duplicate":
-			out[i] = IngestResult{Status: Duplicate}
-		case strings.HasPrefix(v, "department:"):
-			out[i] = IngestResult{Status: WrongDepartment, Owner: strings.TrimPrefix(v, "department:")}
-		default:
-			return nil, fmt.Errorf("rdb: ingest: unexpected reply %q", v)
+	for k, c := range cmds {
+		vs, err := c.StringSlice()
+		if err != nil || len(vs) != len(slots[k]) {
+			return nil, fmt.Errorf("rdb: ingest: unexpected reply %v (%v)", c.Val(), err)
+		}
+		for j, v := range vs {
+			i := slots[k][j]
+			switch {
+			case v == "accepted":
+				out[i] = IngestResult{Status: Stored}
+			case v == "duplicate":
+				out[i] = IngestResult{Status: Duplicate}
+			case strings.HasPrefix(v, "department:"):
+				out[i] = IngestResult{Status: WrongDepartment, Owner: strings.TrimPrefix(v, "department:")}
+			default:
+				return nil, fmt.Errorf("rdb: ingest: unexpected reply %q", v)
+			}
 		}
 	}
 	return out, nil
