@@ -17,10 +17,26 @@ import (
 // dead-lettered before its lease lapses is claimed again by whoever asks next — that is how
 // the work of a replica that died between storing and applying is recovered.
 func (s *Store) ClaimDirty(ctx context.Context, realNow time.Time, lease time.Duration, perPartition int) ([]string, error) {
-	calls := make([]call, Partitions)
+	// A cheap count first, so the claim script runs only where there is something to claim:
+	// most rounds find most partitions empty, and a script call costs several times a count.
+	pipe := s.c.Pipeline()
+	counts := make([]*redis.IntCmd, Partitions)
+	now := strconv.FormatInt(realNow.UnixMilli(), 10)
 	for p := range Partitions {
-		calls[p] = call{keys: []string{s.k.dirty(p)},
-			args: []any{realNow.UnixMilli(), lease.Milliseconds(), perPartition}}
+		counts[p] = pipe.ZCount(ctx, s.k.dirty(p), "-inf", now)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("rdb: claim dirty: %w", err)
+	}
+	var calls []call
+	for p := range Partitions {
+		if counts[p].Val() > 0 {
+			calls = append(calls, call{keys: []string{s.k.dirty(p)},
+				args: []any{realNow.UnixMilli(), lease.Milliseconds(), perPartition}})
+		}
+	}
+	if len(calls) == 0 {
+		return nil, nil
 	}
 	cmds, err := s.runScript(ctx, claimScript, calls)
 	if err != nil {

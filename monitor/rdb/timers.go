@@ -20,10 +20,25 @@ type DueTimer struct {
 // partition). From there the applier's leased claims take over (due.lua explains why this
 // is crash-safe). It returns the cases handed over.
 func (s *Store) HandOverDue(ctx context.Context, businessNow, realNow time.Time, perPartition int) ([]DueTimer, error) {
-	calls := make([]call, Partitions)
+	// Count first and run the script only where something is due (see ClaimDirty).
+	pipe := s.c.Pipeline()
+	counts := make([]*redis.IntCmd, Partitions)
+	now := strconv.FormatInt(businessNow.UnixMilli(), 10)
 	for p := range Partitions {
-		calls[p] = call{keys: []string{s.k.timers(p), s.k.dirty(p)},
-			args: []any{businessNow.UnixMilli(), realNow.UnixMilli(), perPartition, s.k.tag(p) + "case:"}}
+		counts[p] = pipe.ZCount(ctx, s.k.timers(p), "-inf", now)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("rdb: hand over due timers: %w", err)
+	}
+	var calls []call
+	for p := range Partitions {
+		if counts[p].Val() > 0 {
+			calls = append(calls, call{keys: []string{s.k.timers(p), s.k.dirty(p)},
+				args: []any{businessNow.UnixMilli(), realNow.UnixMilli(), perPartition, s.k.tag(p) + "case:"}})
+		}
+	}
+	if len(calls) == 0 {
+		return nil, nil
 	}
 	cmds, err := s.runScript(ctx, dueScript, calls)
 	if err != nil {
