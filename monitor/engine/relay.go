@@ -117,10 +117,10 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	total := 0
-	var drops []alerts.Fault
+	drops := make(map[alerts.Fault]bool) // handlers whose counts changed: checked once a round
 	for p, entries := range heads {
 		b := r.o.Store.NewRelayBatch()
-		var pd []alerts.Fault
+		pd := make(map[alerts.Fault]bool)
 		for _, e := range entries {
 			var ts []Transition
 			if err := json.Unmarshal(e.Doc, &ts); err != nil {
@@ -129,7 +129,7 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 				continue
 			}
 			for i := range ts {
-				if err := r.ops(b, &ts[i], &pd); err != nil {
+				if err := r.ops(b, &ts[i], pd); err != nil {
 					return total, err
 				}
 			}
@@ -140,10 +140,12 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 		}
 		if ok {
 			total += len(entries)
-			drops = append(drops, pd...)
+			for f := range pd {
+				drops[f] = true
+			}
 		}
 	}
-	for _, f := range drops {
+	for f := range drops {
 		if err := r.dropBelow(ctx, f); err != nil {
 			return total, err
 		}
@@ -155,7 +157,7 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 }
 
 // ops turns one transition into relay operations.
-func (r *Relay) ops(b *rdb.RelayBatch, t *Transition, drops *[]alerts.Fault) error {
+func (r *Relay) ops(b *rdb.RelayBatch, t *Transition, drops map[alerts.Fault]bool) error {
 	figures(b, t, r.o.Loc)
 	switch t.Type {
 	case TAlert:
@@ -179,7 +181,7 @@ func (r *Relay) ops(b *rdb.RelayBatch, t *Transition, drops *[]alerts.Fault) err
 		if f.Handler != "" {
 			// Checked after the relay: a count back under the threshold supersedes the
 			// handler's fault_threshold; one back over it reopens a superseded one.
-			*drops = append(*drops, f.Fault)
+			drops[f.Fault] = true
 		}
 	case TCalendarMissing:
 		rec := CalendarMissingAlert(t.Year, r.o.Clock.Now(), r.o.Loc)
