@@ -124,26 +124,9 @@ func (s *Store) ListAlerts(ctx context.Context, q AlertQuery) ([]AlertDoc, strin
 	after := q.After
 	for round := 0; round < maxScanRounds; round++ {
 		want := int64(q.Limit + 1)
-		min := "-"
-		if after != "" {
-			min = "(" + after
-		}
-		pipe := s.c.Pipeline()
-		pages := make([]*redis.StringSliceCmd, Partitions)
-		for p := range Partitions {
-			pages[p] = pipe.ZRangeByLex(ctx, index(p), &redis.ZRangeBy{Min: min, Max: "+", Count: want})
-		}
-		if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		cand, more, err := s.nextIDs(ctx, index, after, want)
+		if err != nil {
 			return nil, "", fmt.Errorf("rdb: list alerts: %w", err)
-		}
-		var cand []string
-		more := false
-		for _, pg := range pages {
-			ids := pg.Val()
-			if int64(len(ids)) == want {
-				more = true
-			}
-			cand = append(cand, ids...)
 		}
 		sysByID := make(map[string][]byte)
 		for _, d := range sys {

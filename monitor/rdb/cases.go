@@ -79,26 +79,9 @@ func (s *Store) ListCases(ctx context.Context, q CaseQuery) ([]CaseRecord, strin
 	for round := 0; round < maxScanRounds; round++ {
 		// The next Limit+1 ids overall are among each partition's next Limit+1.
 		want := int64(q.Limit + 1)
-		min := "-"
-		if after != "" {
-			min = "(" + after
-		}
-		pipe := s.c.Pipeline()
-		pages := make([]*redis.StringSliceCmd, Partitions)
-		for p := range Partitions {
-			pages[p] = pipe.ZRangeByLex(ctx, index(p), &redis.ZRangeBy{Min: min, Max: "+", Count: want})
-		}
-		if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		cand, more, err := s.nextIDs(ctx, index, after, want)
+		if err != nil {
 			return nil, "", fmt.Errorf("rdb: list cases: %w", err)
-		}
-		var cand []string
-		more := false
-		for _, pg := range pages {
-			ids := pg.Val()
-			if int64(len(ids)) == want {
-				more = true
-			}
-			cand = append(cand, ids...)
 		}
 		sort.Strings(cand)
 		if len(cand) > int(want) {
@@ -130,6 +113,32 @@ func (s *Store) ListCases(ctx context.Context, q CaseQuery) ([]CaseRecord, strin
 		}
 	}
 	return out, after, nil
+}
+
+// nextIDs reads, in one pipelined round trip, up to want members sorting after `after` from
+// each partition's lex index; the next want members overall are among them. more is true
+// when some partition may hold further members.
+func (s *Store) nextIDs(ctx context.Context, index func(p int) string, after string, want int64) (ids []string, more bool, err error) {
+	min := "-"
+	if after != "" {
+		min = "(" + after
+	}
+	pipe := s.c.Pipeline()
+	pages := make([]*redis.StringSliceCmd, Partitions)
+	for p := range Partitions {
+		pages[p] = pipe.ZRangeByLex(ctx, index(p), &redis.ZRangeBy{Min: min, Max: "+", Count: want})
+	}
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return nil, false, err
+	}
+	for _, pg := range pages {
+		v := pg.Val()
+		if int64(len(v)) == want {
+			more = true
+		}
+		ids = append(ids, v...)
+	}
+	return ids, more, nil
 }
 
 // Records reads the records of cases in one pipelined round trip, in the order given.
