@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/duban-gov/duban/monitor/clock"
 )
 
 // fleet is the open clients and the alerts they are waiting for.
@@ -34,7 +36,7 @@ type probe struct {
 
 // expect registers the alert key, starting its clock.
 func (f *fleet) expect(key string) *probe {
-	p := &probe{start: time.Now(), lat: make([]atomic.Int64, len(f.conns)), done: make(chan struct{})}
+	p := &probe{start: clock.Wall(), lat: make([]atomic.Int64, len(f.conns)), done: make(chan struct{})}
 	f.probes.Store(key, p)
 	return p
 }
@@ -140,7 +142,7 @@ func dialOne(ctx context.Context, d *websocket.Dialer, u string, h http.Header, 
 		c.Close()
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
-	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_ = c.SetReadDeadline(clock.Wall().Add(30 * time.Second))
 	for {
 		var m struct{ Type, Error string }
 		if err := c.ReadJSON(&m); err != nil {
@@ -162,7 +164,7 @@ func dialOne(ctx context.Context, d *websocket.Dialer, u string, h http.Header, 
 func (f *fleet) read(i int, c *websocket.Conn) {
 	for {
 		_, b, err := c.ReadMessage()
-		now := time.Now()
+		now := clock.Wall()
 		if err != nil {
 			if !f.closing.Load() {
 				f.errors.Add(1)

@@ -28,6 +28,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/duban-gov/duban/monitor/clock"
 )
 
 // options are the tool's flags.
@@ -113,7 +115,7 @@ func run(ctx context.Context, cfg options, out io.Writer) error {
 	}
 	defer trig.Close()
 	fmt.Fprintf(out, "open files limit %d; connecting %d clients to %s\n", limit, cfg.Clients, cfg.URL)
-	start := time.Now()
+	start := clock.Wall()
 	fleet, err := connect(ctx, cfg)
 	if err != nil {
 		return err
@@ -121,7 +123,7 @@ func run(ctx context.Context, cfg options, out io.Writer) error {
 	defer fleet.close()
 	fmt.Fprintf(out, "%d clients connected and subscribed in %v\n", cfg.Clients, time.Since(start).Round(time.Millisecond))
 
-	run := fmt.Sprintf("%x", time.Now().UnixNano())
+	run := fmt.Sprintf("%x", clock.Wall().UnixNano())
 	var all []time.Duration
 	lost := 0
 	for i := range cfg.Alerts {
@@ -130,7 +132,7 @@ func run(ctx context.Context, cfg options, out io.Writer) error {
 		}
 		key := fmt.Sprintf("%s-wsload-%s-%03d", cfg.Department, run, i)
 		p := fleet.expect(key)
-		p.start = time.Now()
+		p.start = clock.Wall()
 		if err := trig.fire(ctx, key, p.start); err != nil {
 			return fmt.Errorf("trigger alert %d: %w", i, err)
 		}

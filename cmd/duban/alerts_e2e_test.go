@@ -44,6 +44,23 @@ func TestAlertLifecycleThroughTheAPI(t *testing.T) {
 		return red != nil
 	})
 	id, _ := red["id"].(string)
+	// A case's alerts page like every listing.
+	all := alertsOf(t, in, "viewer-secret", "case_id=env-2026-000777")
+	var paged []any
+	for cursor, pages := "", 0; ; pages++ {
+		_, b, _ := in.do("GET", "/api/v1/alerts?case_id=env-2026-000777&limit=2&cursor="+cursor, "viewer-secret", "")
+		list, _ := b["alerts"].([]any)
+		if len(list) > 2 || pages > 10 {
+			t.Fatalf("page of %d alerts (limit 2), page %d", len(list), pages)
+		}
+		paged = append(paged, list...)
+		if cursor, _ = b["next_cursor"].(string); cursor == "" {
+			break
+		}
+	}
+	if len(all) < 3 || len(paged) != len(all) {
+		t.Errorf("paged %d alerts of the case, unpaged %d", len(paged), len(all))
+	}
 	if red["state"] != "firing" || red["level"] != "red" || red["department"] != "env" || red["handler"] != "zhang.san" ||
 		dateOf(red["due"]) != "2026-03-17" || red["message"] == "" || red["fired_at"] == nil {
 		t.Fatalf("alert: %v", red)

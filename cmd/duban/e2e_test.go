@@ -66,9 +66,14 @@ func (s *syncBuffer) String() string {
 // standing at clockStart.
 func startServe(t testing.TB, redisURL, prefix, clockStart string) *instance {
 	t.Helper()
-	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "duban.yaml")
-	if err := os.WriteFile(cfgPath, []byte(e2eConfig), 0o600); err != nil {
+	return startServeWith(t, redisURL, prefix, clockStart, "")
+}
+
+// startServeWith is startServe with more configuration appended to e2eConfig.
+func startServeWith(t testing.TB, redisURL, prefix, clockStart, extra string) *instance {
+	t.Helper()
+	cfgPath := filepath.Join(t.TempDir(), "duban.yaml")
+	if err := os.WriteFile(cfgPath, []byte(e2eConfig+extra), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{

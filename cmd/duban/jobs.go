@@ -81,5 +81,5 @@ func jobs(cfg *config.Config, store *rdb.Store, clk clock.Clock, cals *engine.Ca
 // owner names this replica in job leases.
 func owner() string {
 	host, _ := os.Hostname()
-	return fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano())
+	return fmt.Sprintf("%s/%d/%d", host, os.Getpid(), clock.Wall().UnixNano())
 }

@@ -1,59 +1,18 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/duban-gov/duban/alerts/webhook"
 	"github.com/duban-gov/duban/internal/testalertmanager"
 	"github.com/duban-gov/duban/internal/testredis"
 )
-
-// startServeWith is startServe with more configuration appended to e2eConfig.
-func startServeWith(t *testing.T, redisURL, prefix, clockStart, extra string) *instance {
-	t.Helper()
-	cfgPath := filepath.Join(t.TempDir(), "duban.yaml")
-	if err := os.WriteFile(cfgPath, []byte(e2eConfig+extra), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := map[string]string{
-		"DUBAN_CONFIG": cfgPath, "DUBAN_LISTEN": "127.0.0.1:0", "DUBAN_REDIS_URL": redisURL,
-		"DUBAN_REDIS_PREFIX": prefix, "DUBAN_CLOCK_START": clockStart,
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	addr := make(chan string, 1)
-	ctx = withListenHook(ctx, func(a string) { addr <- a })
-	in := &instance{t: t, stop: cancel, done: make(chan int, 1), logs: &syncBuffer{}}
-	go func() {
-		in.done <- run(ctx, []string{"serve"}, io.Discard, in.logs, func(k string) string { return env[k] })
-	}()
-	select {
-	case a := <-addr:
-		in.base = "http://" + a
-	case code := <-in.done:
-		t.Fatalf("serve exited with %d:\n%s", code, in.logs.String())
-	case <-time.After(20 * time.Second):
-		t.Fatalf("serve did not start:\n%s", in.logs.String())
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-in.done:
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	return in
-}
 
 // A real alert, fired by the service from reported events, reaches a webhook subscriber
 // signed; a supervisor's acknowledgement reaches it as a change of the same alert.

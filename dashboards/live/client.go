@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/duban-gov/duban/internal/web"
+	"github.com/duban-gov/duban/monitor/clock"
 )
 
 // outMsg is one message queued for a client: prepared (shared by every client) or raw.
@@ -66,7 +67,7 @@ func (c *client) kick(code int, text string) {
 // stops within its drain time even with clients that do not read.
 func (c *client) shutdown() {
 	c.kick(websocket.CloseGoingAway, "server shutting down")
-	_ = c.conn.NetConn().SetWriteDeadline(time.Now().Add(closeGrace))
+	_ = c.conn.NetConn().SetWriteDeadline(clock.Wall().Add(closeGrace))
 }
 
 // ServeHTTP upgrades GET /ws to a WebSocket for the request's principal: the session
@@ -155,13 +156,13 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request, p web.Principal) {
 func (c *client) readLoop() {
 	h := c.h
 	wait := h.o.PingInterval + h.o.WriteTimeout
-	alive := func() { _ = c.conn.SetReadDeadline(time.Now().Add(wait)) }
+	alive := func() { _ = c.conn.SetReadDeadline(clock.Wall().Add(wait)) }
 	c.conn.SetReadLimit(h.o.ReadLimit)
 	alive()
 	c.conn.SetPongHandler(func(string) error { alive(); return nil })
 	c.conn.SetPingHandler(func(data string) error {
 		alive()
-		err := c.conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(h.o.WriteTimeout))
+		err := c.conn.WriteControl(websocket.PongMessage, []byte(data), clock.Wall().Add(h.o.WriteTimeout))
 		if err == websocket.ErrCloseSent {
 			return nil
 		}
@@ -198,7 +199,7 @@ func (c *client) readLoop() {
 func (c *client) reply(v any) {
 	h := c.h
 	m := outMsg{data: mustJSON(v)}
-	deadline := time.Now().Add(h.o.WriteTimeout)
+	deadline := clock.Wall().Add(h.o.WriteTimeout)
 	for {
 		h.mu.Lock()
 		select {
@@ -207,7 +208,7 @@ func (c *client) reply(v any) {
 			return
 		default:
 		}
-		if time.Now().After(deadline) {
+		if clock.Wall().After(deadline) {
 			h.dropLocked(c, CloseTooSlow, "too slow: reconnect with since")
 			h.mu.Unlock()
 			return
@@ -241,7 +242,7 @@ func (c *client) writeLoop() {
 			if m.gen != 0 && m.gen != c.gen.Load() {
 				continue
 			}
-			_ = c.conn.SetWriteDeadline(time.Now().Add(h.o.WriteTimeout))
+			_ = c.conn.SetWriteDeadline(clock.Wall().Add(h.o.WriteTimeout))
 			var err error
 			if m.pm != nil {
 				err = c.conn.WritePreparedMessage(m.pm)
@@ -253,7 +254,7 @@ func (c *client) writeLoop() {
 				return
 			}
 		case <-ping.C:
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(h.o.WriteTimeout)); err != nil {
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, clock.Wall().Add(h.o.WriteTimeout)); err != nil {
 				c.kick(0, "")
 				return
 			}
@@ -268,7 +269,7 @@ func (c *client) closeNow() {
 		return
 	}
 	err := c.conn.WriteControl(websocket.CloseMessage,
-		websocket.FormatCloseMessage(c.closeCode, c.closeText), time.Now().Add(c.h.o.WriteTimeout))
+		websocket.FormatCloseMessage(c.closeCode, c.closeText), clock.Wall().Add(c.h.o.WriteTimeout))
 	if err != nil {
 		return
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/duban-gov/duban/monitor/clock"
 )
 
 // overviewState is the last overview computed for one scope ("" for all departments, or
@@ -42,7 +44,7 @@ func (h *Hub) overviewLoop(ctx context.Context) {
 		if !sleep(ctx, max(h.o.OverviewDelay, time.Until(last.Add(h.o.OverviewEvery)))) {
 			return
 		}
-		last = time.Now()
+		last = clock.Wall()
 		if h.ovChanged.Swap(false) {
 			for _, st := range states {
 				st.stale = true

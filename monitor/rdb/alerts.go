@@ -107,7 +107,8 @@ func (s *Store) ListAlerts(ctx context.Context, q AlertQuery) ([]AlertDoc, strin
 		if err != nil {
 			return nil, "", err
 		}
-		return page(docs, q), "", nil
+		out, next := page(docs, q)
+		return out, next, nil
 	}
 	sys, err := s.SystemAlerts(ctx)
 	if err != nil {
@@ -164,16 +165,19 @@ func (s *Store) ListAlerts(ctx context.Context, q AlertQuery) ([]AlertDoc, strin
 	return out, after, nil
 }
 
-// page applies the cursor, the filter and the limit to docs in id order.
-func page(docs []AlertDoc, q AlertQuery) []AlertDoc {
-	var out []AlertDoc
+// page applies the cursor, the filter and the limit to docs in id order; next is the id to
+// continue after ("" on the last page).
+func page(docs []AlertDoc, q AlertQuery) (out []AlertDoc, next string) {
 	for _, d := range docs {
 		if d.ID <= q.After || (q.Match != nil && !q.Match(d)) {
 			continue
 		}
+		if len(out) == q.Limit {
+			return out, out[len(out)-1].ID
+		}
 		out = append(out, d)
 	}
-	return out
+	return out, ""
 }
 
 // alertDocs reads the records of the given ids (system ones from sys) in one round trip.

@@ -173,7 +173,6 @@ func (k keys) rankings() string { return k.global() + "rankings" }
 func (k keys) rankingHistory(month string) string { return k.global() + "rankings:prev:" + month }
 
 // jobDone: HASH "<job>|<period>" → when it ran (business time): a scheduled job runs once
-// per period, whichever replica gets there first. jobLease: STRING with a PX expiry, held by
-// the replica running a job (real time). Kept forever / expiring.
-func (k keys) jobDone() string             { return k.global() + "jobs:done" }
-func (k keys) jobLease(name string) string { return k.global() + "jobs:lease:" + name }
+// per period, whichever replica gets there first (the one running it holds the lease
+// JobLease(job), see lease). Kept forever.
+func (k keys) jobDone() string { return k.global() + "jobs:done" }

@@ -74,19 +74,6 @@ func (s *Store) MarkJobDone(ctx context.Context, job, period string, at time.Tim
 	return nil
 }
 
-// AcquireJob takes a job's lease for ttl (real time) unless another replica holds it. The
-// returned release gives it back (only if still ours).
-func (s *Store) AcquireJob(ctx context.Context, job, owner string, ttl time.Duration) (bool, func(), error) {
-	key := s.k.jobLease(job)
-	ok, err := s.c.SetNX(ctx, key, owner, ttl).Result()
-	if err != nil {
-		return false, nil, fmt.Errorf("rdb: lease job %s: %w", job, err)
-	}
-	release := func() {
-		ctx := context.WithoutCancel(ctx)
-		if v, err := s.c.Get(ctx, key).Result(); err == nil && v == owner {
-			s.c.Del(ctx, key)
-		}
-	}
-	return ok, release, nil
-}
+// JobLease is the name of the lease a replica holds while it runs a scheduled job (taken
+// with HoldLeases, given back with ReleaseLeases).
+func JobLease(job string) string { return "job:" + job }

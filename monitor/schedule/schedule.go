@@ -65,7 +65,7 @@ func New(o Options) (*Scheduler, error) {
 		}
 	}
 	if o.Owner == "" {
-		o.Owner = fmt.Sprintf("replica-%d", time.Now().UnixNano())
+		o.Owner = fmt.Sprintf("replica-%d", clock.Wall().UnixNano())
 	}
 	if o.Lease <= 0 {
 		o.Lease = 10 * time.Minute
@@ -149,11 +149,12 @@ func (s *Scheduler) RunOnce(ctx context.Context, j Job, due time.Time) (done boo
 	if done, err := s.o.Store.JobDone(ctx, j.Name, period); err != nil || done {
 		return done, err
 	}
-	ok, release, err := s.o.Store.AcquireJob(ctx, j.Name, s.o.Owner, s.o.Lease)
-	if err != nil || !ok {
+	lease := []string{rdb.JobLease(j.Name)}
+	held, err := s.o.Store.HoldLeases(ctx, lease, s.o.Owner, s.o.Lease)
+	if err != nil || !held[0] {
 		return false, err
 	}
-	defer release()
+	defer func() { _ = s.o.Store.ReleaseLeases(context.WithoutCancel(ctx), lease, s.o.Owner) }()
 	// Checked again under the lease: another replica may have finished in between.
 	if done, err := s.o.Store.JobDone(ctx, j.Name, period); err != nil || done {
 		return done, err
