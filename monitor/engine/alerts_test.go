@@ -149,6 +149,16 @@ func timeAlertsFireOnce(t *testing.T, store *rdb.Store) {
 		t.Errorf("decision_due fired %d times", n)
 	}
 	red := f.ofKind("t1", monitor.PromiseOverdue)
+	// Both fired by a scheduled threshold: the transitions say so (the timer-lag metric).
+	scheduled := 0
+	for _, tr := range f.transitions("t1") {
+		if tr.Type == engine.TAlert && tr.New && tr.Scheduled {
+			scheduled++
+		}
+	}
+	if scheduled != 2 {
+		t.Errorf("%d alerts marked as fired by a threshold, want 2 (decision_due, promise_overdue)", scheduled)
+	}
 	if len(red) != 1 || !red[0].Due.At.Equal(prom) || red[0].Handler != "zhang.san" || red[0].Message == "" {
 		t.Fatalf("promise_overdue: %+v", red)
 	}
