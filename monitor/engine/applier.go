@@ -49,13 +49,17 @@ type ApplierOptions struct {
 
 // Applier folds dirty cases into state. Run it on every replica; claims share the work.
 type Applier struct {
-	o     ApplierOptions
-	wake  chan struct{}
-	folds atomic.Int64
+	o      ApplierOptions
+	wake   chan struct{}
+	folds  atomic.Int64
+	rounds atomic.Int64
 }
 
 // Folds counts the cases this applier folded (a burst of events on one case folds once).
 func (a *Applier) Folds() int64 { return a.folds.Load() }
+
+// Rounds counts the claims this applier made (for tests: an idle applier must not spin).
+func (a *Applier) Rounds() int64 { return a.rounds.Load() }
 
 // NewApplier validates options and builds an Applier.
 func NewApplier(o ApplierOptions) (*Applier, error) {
@@ -84,7 +88,9 @@ func NewApplier(o ApplierOptions) (*Applier, error) {
 	return &Applier{o: o, wake: make(chan struct{}, 1)}, nil
 }
 
-// Wake tells the applier that new work was stored; it never blocks.
+// Wake tells the applier that new work was stored; it never blocks. One idle worker takes
+// the wake-up; a worker whose claim left work behind passes it on to the next, so the
+// workers join in as fast as a burst needs them, and the wake-up dies out when the work does.
 func (a *Applier) Wake() {
 	select {
 	case a.wake <- struct{}{}:
@@ -108,9 +114,12 @@ func (a *Applier) loop(ctx context.Context) {
 	defer t.Stop()
 	var lastErr string
 	for {
-		n, err := a.ApplyOnce(ctx)
+		n, more, err := a.applyRound(ctx)
 		if ctx.Err() != nil {
 			return
+		}
+		if more && err == nil {
+			a.Wake() // more is waiting than one claim takes: bring in another worker
 		}
 		if err != nil {
 			if err.Error() != lastErr { // log a repeating failure when it changes
@@ -128,7 +137,6 @@ func (a *Applier) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-a.wake:
-			a.Wake() // let the other workers see it too
 		case <-t.C:
 		}
 	}
@@ -137,11 +145,18 @@ func (a *Applier) loop(ctx context.Context) {
 // ApplyOnce claims one batch of dirty cases, folds and commits them, and returns how many
 // it applied (or parked as dead letters).
 func (a *Applier) ApplyOnce(ctx context.Context) (int, error) {
-	ids, err := a.o.Store.ClaimDirty(ctx, a.o.Wall(), a.o.Lease, a.o.Batch)
+	n, _, err := a.applyRound(ctx)
+	return n, err
+}
+
+// applyRound is ApplyOnce that also reports whether the claim left due work behind.
+func (a *Applier) applyRound(ctx context.Context) (int, bool, error) {
+	a.rounds.Add(1)
+	ids, more, err := a.o.Store.ClaimDirtyMore(ctx, a.o.Wall(), a.o.Lease, a.o.Batch)
 	if err != nil || len(ids) == 0 {
-		return 0, err
+		return 0, more, err
 	}
-	return len(ids), a.Apply(ctx, ids)
+	return len(ids), more, a.Apply(ctx, ids)
 }
 
 // maxConflicts bounds how often one case is recomputed in a row because it kept changing

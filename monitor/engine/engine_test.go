@@ -380,3 +380,32 @@ func TestLoadingACalendarMovesAProvisionalDeadline(t *testing.T) {
 		t.Errorf("promised deadline %s, want 2027-01-07", got)
 	}
 }
+
+// An applier's workers share wake-ups: one wake makes one idle worker look, and the
+// wake-up dies out when there is no work. (A worker that passed every wake-up on to the
+// next kept all of them claiming in a loop, forever: 1.5k empty claims a second.)
+func TestIdleApplierDoesNotSpin(t *testing.T) {
+	t.Parallel()
+	store := rdbtest.Store(t)
+	app, err := engine.NewApplier(engine.ApplierOptions{Store: store, Workers: 8, Poll: time.Hour,
+		Rules: func() engine.Rules {
+			return engine.Rules{Catalog: catalog, Calendar: workday.Builtin(), Loc: shanghai}
+		}, Clock: clock.Manual(at("2026-03-26 09:00"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = app.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	// Each worker looks once at start; then three wake-ups with nothing to do. Real time
+	// passes only so a spinning applier would show (plumbing, not a business deadline).
+	for range 3 {
+		time.Sleep(50 * time.Millisecond)
+		app.Wake()
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := app.Rounds(); n > 8+3 {
+		t.Fatalf("an idle applier made %d claims for 8 workers and 3 wake-ups", n)
+	}
+}

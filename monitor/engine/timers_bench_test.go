@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -110,6 +112,8 @@ func BenchmarkMidnightBurst(b *testing.B) {
 		count.Lock()
 		counting = true
 		count.Unlock()
+		redisCPU0 := redisStats(b, store, os.Getenv("DUBAN_BENCH_STATS") != "")
+		stopProfile := burstProfile(b)
 		b.ResetTimer()
 		t0 := time.Now()
 		clk.Set(midnight)
@@ -118,11 +122,68 @@ func BenchmarkMidnightBurst(b *testing.B) {
 		<-relayed
 		all := time.Since(t0)
 		b.StopTimer()
+		stopProfile()
+		b.ReportMetric(redisStats(b, store, os.Getenv("DUBAN_BENCH_STATS") != "")-redisCPU0, "s_redis_cpu")
 		cancel()
 		w.wait()
 		b.ReportMetric(fired.Seconds(), "s_fired")
 		b.ReportMetric(all.Seconds(), "s_relayed")
 		b.ReportMetric(float64(n)/fired.Seconds(), "alerts/s")
+	}
+}
+
+// redisStats returns the Redis server's CPU seconds (user+sys) so far. With show, it prints
+// the command statistics gathered since the previous call and resets them: where the
+// server's time went during the burst (DUBAN_BENCH_STATS=1).
+func redisStats(b *testing.B, store *rdb.Store, show bool) float64 {
+	ctx := context.Background()
+	c := store.Client()
+	if show {
+		s, err := c.Info(ctx, "commandstats").Result()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, line := range strings.Split(s, "\r\n") {
+			if strings.HasPrefix(line, "cmdstat_") {
+				fmt.Fprintln(os.Stderr, line)
+			}
+		}
+		if err := c.ConfigResetStat(ctx).Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s, err := c.Info(ctx, "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var cpu float64
+	for _, line := range strings.Split(s, "\r\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+			f, _ := strconv.ParseFloat(v, 64)
+			cpu += f
+		}
+	}
+	return cpu
+}
+
+// burstProfile starts a CPU profile of the burst alone (not the seeding) when
+// DUBAN_BENCH_CPUPROFILE names a file; it returns the function that stops it.
+func burstProfile(b *testing.B) func() {
+	path := os.Getenv("DUBAN_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
 	}
 }
 

@@ -17,6 +17,13 @@ import (
 // dead-lettered before its lease lapses is claimed again by whoever asks next — that is how
 // the work of a replica that died between storing and applying is recovered.
 func (s *Store) ClaimDirty(ctx context.Context, realNow time.Time, lease time.Duration, perPartition int) ([]string, error) {
+	ids, _, err := s.ClaimDirtyMore(ctx, realNow, lease, perPartition)
+	return ids, err
+}
+
+// ClaimDirtyMore is ClaimDirty that also reports whether some partition held more due
+// cases than one claim takes (more work is waiting for another claimer).
+func (s *Store) ClaimDirtyMore(ctx context.Context, realNow time.Time, lease time.Duration, perPartition int) (ids []string, more bool, err error) {
 	// A cheap count first, so the claim script runs only where there is something to claim:
 	// most rounds find most partitions empty, and a script call costs several times a count.
 	pipe := s.c.Pipeline()
@@ -26,33 +33,35 @@ func (s *Store) ClaimDirty(ctx context.Context, realNow time.Time, lease time.Du
 		counts[p] = pipe.ZCount(ctx, s.k.dirty(p), "-inf", now)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("rdb: claim dirty: %w", err)
+		return nil, false, fmt.Errorf("rdb: claim dirty: %w", err)
 	}
 	var calls []call
 	for p := range Partitions {
+		if counts[p].Val() > int64(perPartition) {
+			more = true
+		}
 		if counts[p].Val() > 0 {
 			calls = append(calls, call{keys: []string{s.k.dirty(p)},
 				args: []any{realNow.UnixMilli(), lease.Milliseconds(), perPartition}})
 		}
 	}
 	if len(calls) == 0 {
-		return nil, nil
+		return nil, false, nil
 	}
 	cmds, err := s.runScript(ctx, claimScript, calls)
 	if err != nil {
-		return nil, fmt.Errorf("rdb: claim dirty: %w", err)
+		return nil, false, fmt.Errorf("rdb: claim dirty: %w", err)
 	}
-	var ids []string
 	for _, c := range cmds {
 		flat, err := c.StringSlice()
 		if err != nil {
-			return nil, fmt.Errorf("rdb: claim dirty: %w", err)
+			return nil, false, fmt.Errorf("rdb: claim dirty: %w", err)
 		}
 		for i := 0; i+1 < len(flat); i += 2 {
 			ids = append(ids, flat[i])
 		}
 	}
-	return ids, nil
+	return ids, more, nil
 }
 
 // DirtyCount returns how many cases wait to be applied (for metrics and tests).
