@@ -20,42 +20,22 @@ const (
 	Month // needs a month "2006-01"
 )
 
-func (s *Store) table(t Table, period string) string {
+func (k keys) table(t Table, period string) string {
 	switch t {
 	case OpenCases:
-		return s.k.openCases()
+		return k.openCases()
 	case OpenAlerts:
-		return s.k.openAlerts()
+		return k.openAlerts()
 	case Day:
-		return s.k.day(period)
+		return k.day(period)
 	default:
-		return s.k.month(period)
+		return k.month(period)
 	}
-}
-
-// Count adds delta to a figure (a field of a table) in the relay batch.
-func (b *RelayBatch) Count(t Table, period, field string, delta int64) {
-	if delta == 0 {
-		return
-	}
-	var key string
-	switch t {
-	case OpenCases:
-		key = b.k.openCases()
-	case OpenAlerts:
-		key = b.k.openAlerts()
-	case Day:
-		key = b.k.day(period)
-	default:
-		key = b.k.month(period)
-	}
-	b.args = append(b.args, "n", b.key(key), field, delta)
-	b.n++
 }
 
 // Figures reads a table: field → count.
 func (s *Store) Figures(ctx context.Context, t Table, period string) (map[string]int64, error) {
-	m, err := s.c.HGetAll(ctx, s.table(t, period)).Result()
+	m, err := s.c.HGetAll(ctx, s.k.table(t, period)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("rdb: read figures: %w", err)
 	}
@@ -67,7 +47,7 @@ func (s *Store) FiguresOf(ctx context.Context, t Table, periods []string) ([]map
 	pipe := s.c.Pipeline()
 	cmds := make([]*redis.MapStringStringCmd, len(periods))
 	for i, p := range periods {
-		cmds[i] = pipe.HGetAll(ctx, s.table(t, p))
+		cmds[i] = pipe.HGetAll(ctx, s.k.table(t, p))
 	}
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return nil, fmt.Errorf("rdb: read figures: %w", err)

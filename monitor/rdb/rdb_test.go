@@ -50,6 +50,52 @@ func storeSuite(t *testing.T, open func(t *testing.T) *rdb.Store) {
 		}
 	})
 
+	t.Run("a relay batch sums counts and raises fault_threshold once", func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t), context.Background()
+		b := s.NewRelayBatch()
+		b.Alert([]byte(`{"n":1}`))
+		for range 3 {
+			b.Count(rdb.Day, "2026-03-02", "red_fired|env", 1)
+			b.Fault(2026, "env", "li.si", 1, 3, "~ft", []byte(`{"id":"~ft"}`))
+		}
+		b.Count(rdb.Day, "2026-03-02", "yellow_fired|env", 1)
+		b.Count(rdb.Day, "2026-03-02", "yellow_fired|env", -1) // nets out: not written
+		b.Fault(2026, "env", "wang.wu", 1, 3, "~fw", []byte(`{"id":"~fw"}`))
+		b.Fault(2026, "env", "wang.wu", -1, 3, "", nil) // counted and taken back
+		b.Alert([]byte(`{"n":2}`))
+		ok, err := s.Relay(ctx, 0, "", "1-0", b, t0)
+		if err != nil || !ok {
+			t.Fatalf("relay: %v %v", ok, err)
+		}
+		day, _ := s.Figures(ctx, rdb.Day, "2026-03-02")
+		if day["red_fired|env"] != 3 || len(day) != 1 {
+			t.Errorf("day figures: %v", day)
+		}
+		faults, _ := s.FaultCounts(ctx, 2026)
+		if faults[rdb.HandlerFaultField("env", "li.si")] != 3 || faults[rdb.DeptFaultField("env")] != 3 ||
+			faults[rdb.HandlerFaultField("env", "wang.wu")] != 0 {
+			t.Errorf("fault counts: %v", faults)
+		}
+		stream, _ := s.AlertsAfter(ctx, "", 10)
+		var docs []string
+		for _, a := range stream {
+			docs = append(docs, string(a.Doc))
+		}
+		if want := []string{`{"n":1}`, `{"n":2}`, `{"id":"~ft"}`}; fmt.Sprint(docs) != fmt.Sprint(want) {
+			t.Errorf("stream: %q, want %q", docs, want)
+		}
+		if sys, _ := s.SystemAlerts(ctx); len(sys) != 1 {
+			t.Errorf("system alerts: %d, want 1", len(sys))
+		}
+		// A stale checkpoint is refused: nothing is counted twice.
+		b = s.NewRelayBatch()
+		b.Count(rdb.Day, "2026-03-02", "red_fired|env", 1)
+		if ok, err := s.Relay(ctx, 0, "", "2-0", b, t0); err != nil || ok {
+			t.Errorf("relay from a stale checkpoint: %v %v", ok, err)
+		}
+	})
+
 	t.Run("claims lease dirty cases and reclaim after the lease", func(t *testing.T) {
 		t.Parallel()
 		s, ctx := open(t), context.Background()
