@@ -166,8 +166,11 @@ func TestMonthAggregatesOfAFixtureMonth(t *testing.T) {
 			t.Fatal(err)
 		}
 		doc, _ := json.Marshal(&r)
-		ok, err := w.store.ActOnCaseAlert(ctx, r.ID, old, doc, "firing", "exempted", time.Now(),
-			engine.Transition{Type: engine.TAlert, CaseID: "R5", Department: "env", Alert: &r, WasCounting: true, WasOpen: true})
+		tr := engine.Transition{CaseID: "R5", Department: "env", WasCounting: true, WasOpen: true}
+		if err := tr.SetAlert(&r, doc); err != nil {
+			t.Fatal(err)
+		}
+		ok, err := w.store.ActOnCaseAlert(ctx, r.ID, old, doc, "firing", "exempted", time.Now(), tr)
 		if err != nil || !ok {
 			t.Fatalf("exempt: %v %v", ok, err)
 		}

@@ -325,8 +325,11 @@ func TestThreeFaultsRaiseFaultThreshold(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc, _ := json.Marshal(&red)
-	ok, err := f.store.ActOnCaseAlert(ctx, red.ID, old, doc, "firing", "exempted", f.wall,
-		engine.Transition{Type: engine.TAlert, CaseID: "ft1", Alert: &red})
+	tr := engine.Transition{CaseID: "ft1"}
+	if err := tr.SetAlert(&red, doc); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := f.store.ActOnCaseAlert(ctx, red.ID, old, doc, "firing", "exempted", f.wall, tr)
 	if err != nil || !ok {
 		t.Fatalf("act: %v %v", ok, err)
 	}

@@ -293,7 +293,8 @@ func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.C
 			t.WasCounting, t.WasOpen, t.WasSuperseded = o.Counts(), o.State.Open(), o.Superseded()
 		}
 		c.Alerts = append(c.Alerts, rdb.AlertWrite{Key: r.Key, ID: r.ID, OldState: oldState, NewState: string(r.State), Doc: rdoc})
-		t.Type, t.Alert, t.New = TAlert, r, oldState == ""
+		_ = t.SetAlert(r, rdoc)
+		t.New = oldState == ""
 		// A time alert whose instant lay ahead when the case was last computed was a
 		// scheduled threshold: its fire time minus due time is the timer engine's lag.
 		t.Scheduled = t.New && r.Due != nil && old != nil && old.At.Before(r.Instant)

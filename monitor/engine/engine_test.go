@@ -126,8 +126,8 @@ func (h *harness) transitions(caseID string) []engine.Transition {
 	}
 	var out []engine.Transition
 	for _, m := range msgs {
-		var trs []engine.Transition
-		if err := json.Unmarshal(m.Doc, &trs); err != nil {
+		trs, err := engine.DecodeOutboxEntry(m)
+		if err != nil {
 			h.t.Fatal(err)
 		}
 		for _, tr := range trs {

@@ -122,8 +122,8 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 		b := r.o.Store.NewRelayBatch()
 		pd := make(map[alerts.Fault]bool)
 		for _, e := range entries {
-			var ts []Transition
-			if err := json.Unmarshal(e.Doc, &ts); err != nil {
+			ts, err := DecodeOutboxEntry(e)
+			if err != nil {
 				// Written by this program; a document it cannot read is skipped, not a wedge.
 				r.o.Logger.Error("relay_bad_entry", "partition", p, "id", e.ID, "err", err)
 				continue
@@ -156,16 +156,49 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 	return total, nil
 }
 
+// DecodeOutboxEntry reads an outbox entry's transitions and gives each alert transition its
+// record: the document as stored (passed on as it is) and its facts (for the figures).
+func DecodeOutboxEntry(e rdb.OutboxEntry) ([]Transition, error) {
+	var raw []struct {
+		Transition
+		// Legacy: entries written before the records rode in fields of their own carried
+		// the whole record here.
+		Legacy json.RawMessage `json:"alert"`
+	}
+	if err := json.Unmarshal(e.Doc, &raw); err != nil {
+		return nil, err
+	}
+	ts := make([]Transition, len(raw))
+	k := 0
+	for i := range raw {
+		t := raw[i].Transition
+		if t.Type == TAlert {
+			t.AlertDoc = raw[i].Legacy
+			if k < len(e.Alerts) {
+				t.AlertDoc = e.Alerts[k]
+			}
+			k++
+			if t.Facts == nil && t.AlertDoc != nil {
+				if err := json.Unmarshal(t.AlertDoc, &t.Facts); err != nil {
+					return nil, fmt.Errorf("alert %d: %w", k, err)
+				}
+			}
+			if t.Facts == nil || t.AlertDoc == nil {
+				return nil, fmt.Errorf("alert transition %d has no record", k)
+			}
+			t.Alert = t.Facts.record()
+		}
+		ts[i] = t
+	}
+	return ts, nil
+}
+
 // ops turns one transition into relay operations.
 func (r *Relay) ops(b *rdb.RelayBatch, t *Transition, drops map[alerts.Fault]bool) error {
 	figures(b, t, r.o.Loc)
 	switch t.Type {
 	case TAlert:
-		doc, err := json.Marshal(t.Alert)
-		if err != nil {
-			return fmt.Errorf("engine: encode alert: %w", err)
-		}
-		b.Alert(doc)
+		b.Alert(t.AlertDoc)
 	case TFault:
 		f := t.Fault
 		id, doc := "", []byte(nil)

@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/duban-gov/duban/alerts"
+	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/deadline"
 )
 
@@ -47,15 +50,56 @@ type Transition struct {
 	From       string                  `json:"from,omitempty"`
 	To         string                  `json:"to,omitempty"`
 	Decision   *deadline.DecisionFacts `json:"decision,omitempty"`
-	Alert      *alerts.Record          `json:"alert,omitempty"`
-	Scheduled  bool                    `json:"scheduled,omitempty"` // TAlert: fired by a threshold
-	New        bool                    `json:"new,omitempty"`       // TAlert: the alert fired now
+	// Alert is the TAlert record, whole in the process that made the transition, and rebuilt
+	// from Facts in the relay. AlertDoc is its JSON exactly as stored: it rides in the outbox
+	// entry's own field (rdb.OutboxEntry.Alerts), and the relay puts it on the alert stream
+	// as it is, never decoding and encoding a record again on the midnight-burst path.
+	// Facts are what the relay's figures read of it. SetAlert sets all three.
+	Alert     *alerts.Record  `json:"-"`
+	AlertDoc  json.RawMessage `json:"-"`
+	Facts     *AlertFacts     `json:"facts,omitempty"`
+	Scheduled bool            `json:"scheduled,omitempty"` // TAlert: fired by a threshold
+	New       bool            `json:"new,omitempty"`       // TAlert: the alert fired now
 	// TAlert: whether the record counted (alerts.Record.Counts) and was open before.
 	WasCounting   bool               `json:"was_counting,omitempty"`
 	WasOpen       bool               `json:"was_open,omitempty"`
 	WasSuperseded bool               `json:"was_superseded,omitempty"`
 	Fault         *alerts.FaultDelta `json:"fault,omitempty"`
 	Year          int                `json:"year,omitempty"`
+}
+
+// SetAlert makes t a TAlert transition of r, whose stored JSON is doc (nil: encode r).
+func (t *Transition) SetAlert(r *alerts.Record, doc []byte) error {
+	if doc == nil {
+		var err error
+		if doc, err = json.Marshal(r); err != nil {
+			return fmt.Errorf("engine: encode alert %s: %w", r.ID, err)
+		}
+	}
+	t.Type, t.Alert, t.AlertDoc, t.Facts = TAlert, r, doc, factsOf(r)
+	return nil
+}
+
+// AlertFacts are the fields of an alert record that the figures count by.
+type AlertFacts struct {
+	Kind       monitor.AlertKind `json:"kind"`
+	Level      monitor.Level     `json:"level"`
+	State      alerts.State      `json:"state"`
+	Resolution alerts.Resolution `json:"resolution,omitempty"`
+	Department string            `json:"department,omitempty"`
+	Instant    time.Time         `json:"instant"`
+	FiredAt    time.Time         `json:"fired_at"`
+}
+
+func factsOf(r *alerts.Record) *AlertFacts {
+	return &AlertFacts{Kind: r.Kind, Level: r.Level, State: r.State, Resolution: r.Resolution,
+		Department: r.Department, Instant: r.Instant, FiredAt: r.FiredAt}
+}
+
+// record is a record with just the facts set (for the figures, which read no more).
+func (f *AlertFacts) record() *alerts.Record {
+	return &alerts.Record{Kind: f.Kind, Level: f.Level, State: f.State, Resolution: f.Resolution,
+		Department: f.Department, Instant: f.Instant, FiredAt: f.FiredAt}
 }
 
 // Diff lists the transitions from old (nil before the case was first applied) to cur.

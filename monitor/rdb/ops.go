@@ -151,16 +151,30 @@ func (s *Store) Outbox(ctx context.Context, p int, after string, count int64) ([
 	}
 	out := make([]OutboxEntry, len(msgs))
 	for i, m := range msgs {
-		doc, _ := m.Values["t"].(string)
-		out[i] = OutboxEntry{ID: m.ID, Doc: []byte(doc)}
+		out[i] = outboxEntry(m)
 	}
 	return out, nil
 }
 
-// OutboxEntry is one transition in a partition's outbox: its stream id and JSON document.
+// OutboxEntry is one commit's transitions in a partition's outbox: its stream id, the JSON
+// array of its transitions, and the alert records its alert transitions carry, in order, as
+// stored (commit.lua: fields t, a0, a1, …).
 type OutboxEntry struct {
-	ID  string
-	Doc []byte
+	ID     string
+	Doc    []byte
+	Alerts [][]byte
+}
+
+func outboxEntry(m redis.XMessage) OutboxEntry {
+	doc, _ := m.Values["t"].(string)
+	e := OutboxEntry{ID: m.ID, Doc: []byte(doc)}
+	for k := 0; ; k++ {
+		a, ok := m.Values["a"+strconv.Itoa(k)].(string)
+		if !ok {
+			return e
+		}
+		e.Alerts = append(e.Alerts, []byte(a))
+	}
 }
 
 // NextTimer returns the case's scheduled next threshold (business time), if any.

@@ -7,6 +7,7 @@
 -- KEYS[5] aidx:state:<old>     KEYS[6] aidx:state:<new>
 -- ARGV[1] alert key   ARGV[2] record JSON as read   ARGV[3] new record JSON   ARGV[4] alert id
 -- ARGV[5] real now ms   ARGV[6] transition JSON   ARGV[7] outbox MAXLEN   ARGV[8] case_id
+-- The outbox entry carries the new record in field a0 (commit.lua describes the layout).
 -- Returns 1 done; 0 the record changed since it was read.
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then
   return 0
@@ -18,5 +19,5 @@ if KEYS[5] ~= KEYS[6] then
 end
 redis.call('HINCRBY', KEYS[2], 'ver', 1)
 redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[8])
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 't', ARGV[6])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 't', ARGV[6], 'a0', ARGV[3])
 return 1

@@ -20,9 +20,12 @@
 -- ARGV[10] outbox MAXLEN (approximate trim)
 -- ARGV[11] faults JSON (the case's fault units, kept for the next diff)
 -- ARGV[12] the current stage's deadline day, yyyymmdd ('' for none: closed, clock stopped…)
--- ARGV[13] number of transitions n; ARGV[14 .. 13+n] transition JSON documents
+-- ARGV[13] 1 when the commit has transitions, then ARGV[14] their JSON array; else 0
 -- then m, the number of changed alert records, and m groups of
 --   alert key, alert id, old state ('' when new), new state, record JSON
+-- The outbox entry is {t: transitions, a0: record, a1: record, …}: the k-th alert
+-- transition's record rides in its own field a<k-1>, as stored, so the relay passes it to the
+-- alert stream without decoding it.
 -- Returns: 1 committed; 0 conflict (versions moved: the caller recomputes and tries again).
 local cur = redis.call('HMGET', KEYS[1], 'ver', 'sv')
 local ver, sv = cur[1] or '0', cur[2] or ''
@@ -60,12 +63,17 @@ else
   redis.call('ZADD', KEYS[19], ARGV[12], id)
 end
 local n = tonumber(ARGV[13])
-for i = 1, n do
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[10], '*', 't', ARGV[13 + i])
-end
-local stateKey = {firing = KEYS[15], acknowledged = KEYS[16], resolved = KEYS[17], exempted = KEYS[18]}
 local base = 14 + n
 local m = tonumber(ARGV[base])
+if n == 1 then
+  local entry = {'XADD', KEYS[4], 'MAXLEN', '~', ARGV[10], '*', 't', ARGV[14]}
+  for i = 0, m - 1 do
+    entry[#entry + 1] = 'a' .. i
+    entry[#entry + 1] = ARGV[base + 5 + i * 5]
+  end
+  redis.call(unpack(entry))
+end
+local stateKey = {firing = KEYS[15], acknowledged = KEYS[16], resolved = KEYS[17], exempted = KEYS[18]}
 for i = 0, m - 1 do
   local o = base + 1 + i * 5
   local akey, aid, olds, news = ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3]
