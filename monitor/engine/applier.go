@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/alerts"
+	"github.com/duban-gov/duban/internal/codec"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/deadline"
@@ -236,7 +236,7 @@ func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.C
 			MissingYears []int                   `json:"missing_years"`
 			At           time.Time               `json:"computed_at"`
 		}
-		if err := json.Unmarshal(snap.State, &prev); err != nil {
+		if err := codec.Unmarshal(snap.State, &prev); err != nil {
 			return rdb.Commit{}, fmt.Errorf("engine: decode state of %s: %w", snap.CaseID, err)
 		}
 		old = &CaseState{}
@@ -251,15 +251,15 @@ func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.C
 	faults := alerts.Faults(all, rules.Loc)
 	var oldFaults map[string]alerts.Fault
 	if snap.Faults != nil {
-		if err := json.Unmarshal(snap.Faults, &oldFaults); err != nil {
+		if err := codec.Unmarshal(snap.Faults, &oldFaults); err != nil {
 			return rdb.Commit{}, fmt.Errorf("engine: decode faults of %s: %w", snap.CaseID, err)
 		}
 	}
-	doc, err := json.Marshal(&cur)
+	doc, err := codec.Marshal(&cur)
 	if err != nil {
 		return rdb.Commit{}, fmt.Errorf("engine: encode state of %s: %w", snap.CaseID, err)
 	}
-	fdoc, err := json.Marshal(faults)
+	fdoc, err := codec.Marshal(faults)
 	if err != nil {
 		return rdb.Commit{}, fmt.Errorf("engine: encode faults of %s: %w", snap.CaseID, err)
 	}
@@ -282,7 +282,7 @@ func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.C
 	base := Transition{CaseID: cur.CaseID, Department: cur.Department, Matter: cur.Matter, At: now}
 	for i := range changed {
 		r := &changed[i]
-		rdoc, err := json.Marshal(r)
+		rdoc, err := codec.Marshal(r)
 		if err != nil {
 			return rdb.Commit{}, fmt.Errorf("engine: encode alert %s: %w", r.ID, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/alerts"
+	"github.com/duban-gov/duban/internal/codec"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/rdb"
@@ -165,7 +166,7 @@ func DecodeOutboxEntry(e rdb.OutboxEntry) ([]Transition, error) {
 		// the whole record here.
 		Legacy json.RawMessage `json:"alert"`
 	}
-	if err := json.Unmarshal(e.Doc, &raw); err != nil {
+	if err := codec.Unmarshal(e.Doc, &raw); err != nil {
 		return nil, err
 	}
 	ts := make([]Transition, len(raw))
@@ -179,7 +180,7 @@ func DecodeOutboxEntry(e rdb.OutboxEntry) ([]Transition, error) {
 			}
 			k++
 			if t.Facts == nil && t.AlertDoc != nil {
-				if err := json.Unmarshal(t.AlertDoc, &t.Facts); err != nil {
+				if err := codec.Unmarshal(t.AlertDoc, &t.Facts); err != nil {
 					return nil, fmt.Errorf("alert %d: %w", k, err)
 				}
 			}

@@ -5,12 +5,12 @@
 package engine
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/duban-gov/duban/alerts"
+	"github.com/duban-gov/duban/internal/codec"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/deadline"
 	"github.com/duban-gov/duban/monitor/workday"
@@ -126,7 +126,7 @@ func DecodeRecords(caseID string, docs map[string][]byte) (map[string]alerts.Rec
 	out := make(map[string]alerts.Record, len(docs))
 	for k, v := range docs {
 		var r alerts.Record
-		if err := json.Unmarshal(v, &r); err != nil {
+		if err := codec.Unmarshal(v, &r); err != nil {
 			return nil, fmt.Errorf("engine: decode alert %s of %s: %w", k, caseID, err)
 		}
 		out[k] = r

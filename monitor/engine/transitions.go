@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/alerts"
+	"github.com/duban-gov/duban/internal/codec"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/deadline"
 )
@@ -72,7 +73,7 @@ type Transition struct {
 func (t *Transition) SetAlert(r *alerts.Record, doc []byte) error {
 	if doc == nil {
 		var err error
-		if doc, err = json.Marshal(r); err != nil {
+		if doc, err = codec.Marshal(r); err != nil {
 			return fmt.Errorf("engine: encode alert %s: %w", r.ID, err)
 		}
 	}

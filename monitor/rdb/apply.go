@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/duban-gov/duban/internal/codec"
 	"github.com/duban-gov/duban/monitor"
 )
 
@@ -202,7 +203,7 @@ func (s *Store) CommitCases(ctx context.Context, cs []Commit) (ok []bool, err er
 			args = append(args, 0)
 		} else {
 			// One outbox entry per commit: the JSON array of its transitions.
-			b, err := json.Marshal(c.Transitions)
+			b, err := codec.Marshal(c.Transitions)
 			if err != nil {
 				return nil, fmt.Errorf("rdb: encode transitions of %s: %w", id, err)
 			}

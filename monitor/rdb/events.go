@@ -2,7 +2,6 @@ package rdb
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/duban-gov/duban/internal/codec"
 	"github.com/duban-gov/duban/monitor"
 )
 
@@ -42,7 +42,7 @@ func (s *Store) Ingest(ctx context.Context, evs []monitor.Event, realNow time.Ti
 	var slots [][]int // for each call, the indexes of its events in evs
 	for i := range evs {
 		e := &evs[i]
-		doc, err := json.Marshal(e)
+		doc, err := codec.Marshal(e)
 		if err != nil {
 			return nil, fmt.Errorf("rdb: encode event %s: %w", e.EventID, err)
 		}
@@ -100,7 +100,7 @@ func decodeEvents(caseID string, m map[string]string) ([]monitor.Event, error) {
 	evs := make([]monitor.Event, 0, len(m))
 	for id, doc := range m {
 		var e monitor.Event
-		if err := json.Unmarshal([]byte(doc), &e); err != nil {
+		if err := codec.Unmarshal([]byte(doc), &e); err != nil {
 			return nil, fmt.Errorf("rdb: decode event %s of %s: %w", id, caseID, err)
 		}
 		evs = append(evs, e)
