@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 
+	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/monitor/engine"
 	"github.com/duban-gov/duban/monitor/rdb"
@@ -54,6 +56,23 @@ func sharedFigures(ctx context.Context, store *rdb.Store, cals *engine.Calendars
 	for field, n := range al {
 		if p := strings.Split(field, "|"); len(p) == 2 && n > 0 {
 			sh.AlertsOpen[[2]string{p[0], p[1]}] = float64(n)
+		}
+	}
+	// System alerts (calendar_missing, fault_threshold) live apart from the case alerts the
+	// relay counts; they are few (one per year, one per handler and year), so they are
+	// counted here. calendar_missing belongs to no department: department="".
+	sys, err := store.SystemAlerts(ctx)
+	if err != nil {
+		return sh, err
+	}
+	for _, d := range sys {
+		var r struct {
+			Level      string       `json:"level"`
+			State      alerts.State `json:"state"`
+			Department string       `json:"department"`
+		}
+		if json.Unmarshal(d.Doc, &r) == nil && r.State.Open() {
+			sh.AlertsOpen[[2]string{r.Department, r.Level}]++
 		}
 	}
 	pending, err := store.TimersPending(ctx)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -14,6 +15,8 @@ import (
 	"github.com/duban-gov/duban/monitor/deadline"
 	"github.com/duban-gov/duban/monitor/engine"
 	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/monitor/rdb/rdbtest"
+	"github.com/duban-gov/duban/monitor/workday"
 )
 
 // observe feeds the timer lag only with alerts a scheduled threshold fired (not with ones
@@ -60,5 +63,47 @@ func TestObserveCountsLagAndApplyLatency(t *testing.T) {
 	}
 	if n := testutil.ToFloat64(m.AlertsFired.WithLabelValues("env", "promise_overdue", "red")); n != 2 {
 		t.Errorf("alerts fired %v, want 2", n)
+	}
+}
+
+// duban_alerts_open counts open system alerts too: calendar_missing (no department) and
+// fault_threshold (its handler's department); resolved ones are not open.
+func TestSharedFiguresCountOpenSystemAlerts(t *testing.T) {
+	t.Parallel()
+	store, ctx := rdbtest.Store(t), context.Background()
+	cals, err := engine.NewCalendars(ctx, store, workday.Builtin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 20, 9, 0, 0, 0, time.UTC)
+	missing := engine.CalendarMissingAlert(2027, now, time.UTC)
+	ft := alerts.Record{ID: alerts.FaultThresholdID(2026, "env", "li.si"), Kind: monitor.FaultThreshold,
+		Level: monitor.FaultThreshold.Level(), Department: "env", Handler: "li.si", Year: 2026, Instant: now, FiredAt: now}
+	ft.Fire(now)
+	old := alerts.Record{ID: alerts.CalendarMissingID(2025), Kind: monitor.CalendarMissing,
+		Level: monitor.CalendarMissing.Level(), Year: 2025, Instant: now, FiredAt: now}
+	old.Fire(now)
+	old.SystemResolve(alerts.Closed, now)
+	for _, r := range []alerts.Record{missing, ft, old} {
+		doc, _ := json.Marshal(&r)
+		if _, err := store.RaiseSystemAlert(ctx, r.ID, doc, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sh, err := sharedFigures(ctx, store, cals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[[2]string]float64{
+		{"", string(monitor.CalendarMissing.Level())}:   1,
+		{"env", string(monitor.FaultThreshold.Level())}: 1,
+	}
+	if len(sh.AlertsOpen) != len(want) {
+		t.Errorf("open alerts %v, want %v", sh.AlertsOpen, want)
+	}
+	for k, n := range want {
+		if sh.AlertsOpen[k] != n {
+			t.Errorf("open alerts %v: %v, want %v", k, sh.AlertsOpen[k], n)
+		}
 	}
 }
