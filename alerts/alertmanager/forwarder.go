@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/monitor/rdb"
 )
 
@@ -105,7 +106,7 @@ func New(o Options) (*Forwarder, error) {
 	f := &Forwarder{o: o, url: strings.TrimRight(o.URL, "/") + "/api/v2/alerts",
 		log: o.Logger.With("component", "alertmanager"),
 		posts: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "duban_alertmanager_posts_total",
+			Name: metrics.NameAlertmanagerPosts,
 			Help: "POSTs of alerts to Alertmanager by this replica, by outcome (success, failure, rejected).",
 		}, []string{"outcome"})}
 	if o.Registerer != nil {

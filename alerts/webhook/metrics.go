@@ -7,6 +7,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	// Imported as dubanmetrics: this package has a type named metrics. internal/metrics
+	// names the families so that the dashboard and rule tests know them.
+	dubanmetrics "github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/monitor/rdb"
 )
 
@@ -28,7 +31,7 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer, store *rdb.Store) (*metrics, error) {
 	m := &metrics{counted: map[string]bool{}, deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "duban_webhook_deliveries_total",
+		Name: dubanmetrics.NameWebhookDeliveries,
 		Help: "Webhook delivery attempts made by this replica, by subscription and outcome (success, failure, dropped).",
 	}, []string{"subscription", "outcome"})}
 	if reg == nil {
@@ -63,7 +66,7 @@ func (m *metrics) forgetAllBut(live map[string]bool) {
 	}
 }
 
-var backlogDesc = prometheus.NewDesc("duban_webhook_backlog",
+var backlogDesc = prometheus.NewDesc(dubanmetrics.NameWebhookBacklog,
 	"Alert stream entries a subscription has yet to deliver or pass over (at most 1000); the same on every replica.",
 	[]string{"subscription"}, nil)
 

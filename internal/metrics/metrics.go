@@ -12,8 +12,13 @@
 //     same value;
 //   - per-process gauges: duban_websocket_clients (Options.Clients) and duban_build_info.
 //
+// The outbound delivery families (duban_webhook_deliveries_total, duban_webhook_backlog,
+// duban_alertmanager_posts_total) are named here too, but alerts/webhook and
+// alerts/alertmanager build and register them on the same Registerer; DeliveryNames lists
+// them.
+//
 // docs/metrics.md lists every family with its labels and buckets, and the Grafana dashboard
-// and Prometheus rules are tested to use only the names Names returns.
+// and Prometheus rules are tested to use only the names Names and DeliveryNames return.
 package metrics
 
 import (
@@ -42,6 +47,20 @@ const (
 	NameScrapeErrors     = "duban_scrape_errors_total"
 )
 
+// Names of the outbound delivery families, which other packages register on the same
+// Registerer (DeliveryNames).
+const (
+	// NameWebhookDeliveries is alerts/webhook's counter of delivery attempts by this
+	// replica, labelled subscription and outcome (success, failure, dropped).
+	NameWebhookDeliveries = "duban_webhook_deliveries_total"
+	// NameWebhookBacklog is alerts/webhook's shared-state gauge of each subscription's
+	// undelivered stream entries (at most 1000), labelled subscription.
+	NameWebhookBacklog = "duban_webhook_backlog"
+	// NameAlertmanagerPosts is alerts/alertmanager's counter of POSTs to Alertmanager by
+	// this replica, labelled outcome (success, failure, rejected).
+	NameAlertmanagerPosts = "duban_alertmanager_posts_total"
+)
+
 // Names returns the name of every metric family the package exports, in a fixed order. A
 // histogram's name is its family name; its series carry the _bucket, _sum and _count
 // suffixes.
@@ -52,6 +71,14 @@ func Names() []string {
 		NameCasesOpen, NameAlertsOpen, NameTimersPending, NameCalendarLastYear,
 		NameWebSocketClients, NameBuildInfo, NameScrapeErrors,
 	}
+}
+
+// DeliveryNames returns the names of the families that alerts/webhook and
+// alerts/alertmanager register on the same registry, in a fixed order. New does not register
+// them, so they are not in Names; none is a histogram. They appear once there is something
+// to count (a subscription, a POST).
+func DeliveryNames() []string {
+	return []string{NameWebhookDeliveries, NameWebhookBacklog, NameAlertmanagerPosts}
 }
 
 // TimerLagBuckets are the upper bounds, in seconds, of duban_timer_lag_seconds: 1 ms to

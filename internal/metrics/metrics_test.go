@@ -194,6 +194,31 @@ func TestFamilies(t *testing.T) {
 	}
 }
 
+// TestDeliveryNames: the families alerts/webhook and alerts/alertmanager register, which
+// the dashboard and the rules may use, are listed apart from New's (metrics.New does not
+// register them, so TestFamilies would not gather them).
+func TestDeliveryNames(t *testing.T) {
+	want := []string{"duban_webhook_deliveries_total", "duban_webhook_backlog", "duban_alertmanager_posts_total"}
+	if got := metrics.DeliveryNames(); !slices.Equal(got, want) {
+		t.Errorf("DeliveryNames() = %q, want %q", got, want)
+	}
+	for _, n := range metrics.DeliveryNames() {
+		if slices.Contains(metrics.Names(), n) {
+			t.Errorf("%s is in both Names() and DeliveryNames()", n)
+		}
+	}
+	reg, _ := newMetrics(t)
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if slices.Contains(metrics.DeliveryNames(), mf.GetName()) {
+			t.Errorf("New registered %s, which alerts/webhook or alerts/alertmanager registers", mf.GetName())
+		}
+	}
+}
+
 // TestLint runs client_golang's linter (the one promtool check metrics runs) in process.
 func TestLint(t *testing.T) {
 	reg, _ := newMetrics(t)

@@ -103,8 +103,8 @@ func isIdentStart(c byte) bool {
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // Unknown returns the names Referenced(expr) finds that the service does not export:
-// neither one of metrics.Names() nor the _bucket, _sum or _count series of one of its
-// histograms.
+// neither one of metrics.Names() or metrics.DeliveryNames() nor the _bucket, _sum or _count
+// series of one of metrics.New's histograms.
 func Unknown(expr string) []string {
 	known := exported()
 	var bad []string
@@ -121,12 +121,15 @@ var (
 	exportedSet  map[string]bool
 )
 
-// exported is every series name the service exports. Which families are histograms is
-// read off a fresh registry rather than assumed.
+// exported is every series name the service exports: metrics.New's families and the
+// delivery families alerts/webhook and alerts/alertmanager register on the same registry.
+// Which of New's families are histograms is read off a fresh registry rather than assumed;
+// the delivery families are counters and a gauge (metrics.DeliveryNames), so they have no
+// suffixed series.
 func exported() map[string]bool {
 	exportedOnce.Do(func() {
 		exportedSet = map[string]bool{}
-		for _, n := range metrics.Names() {
+		for _, n := range append(metrics.Names(), metrics.DeliveryNames()...) {
 			exportedSet[n] = true
 		}
 		reg := prometheus.NewRegistry()

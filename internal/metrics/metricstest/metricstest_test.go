@@ -41,6 +41,10 @@ func TestUnknown(t *testing.T) {
 		{`duban_cases_open + duban_calendar_last_year`, nil},
 		{`duban_cases_open_count`, []string{"duban_cases_open_count"}}, // a gauge has no _count
 		{`duban_events_received`, []string{"duban_events_received"}},
+		// The delivery families alerts/webhook and alerts/alertmanager register.
+		{`sum by (outcome) (rate(duban_webhook_deliveries_total[5m])) + max(duban_webhook_backlog)
+			+ sum(rate(duban_alertmanager_posts_total[5m]))`, nil},
+		{`duban_webhook_backlog_count + duban_webhook_deliveries`, []string{"duban_webhook_backlog_count", "duban_webhook_deliveries"}},
 	} {
 		if got := metricstest.Unknown(c.expr); !slices.Equal(got, c.want) {
 			t.Errorf("Unknown(%q) = %q, want %q", c.expr, got, c.want)
