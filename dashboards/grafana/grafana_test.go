@@ -140,7 +140,8 @@ func TestDashboardShape(t *testing.T) {
 		}
 	}
 
-	// The panels issue 5 asks for, each found by its title and what it queries.
+	// The panels issue 5 and the delivery row ask for, each found by its title and what it
+	// queries.
 	for _, want := range []struct{ title, uses string }{
 		{"Open cases by stage", "duban_cases_open"},
 		{"Red cases", "duban_cases_open"},
@@ -151,6 +152,10 @@ func TestDashboardShape(t *testing.T) {
 		{"Events received by outcome", "duban_events_received_total"},
 		{"Apply latency", "duban_ingest_apply_seconds_bucket"},
 		{"WebSocket clients", "duban_websocket_clients"},
+		// The delivery row: the families alerts/webhook and alerts/alertmanager register.
+		{"Webhook deliveries by outcome", "duban_webhook_deliveries_total"},
+		{"Webhook backlog by subscription", "duban_webhook_backlog"},
+		{"Alertmanager posts by outcome", "duban_alertmanager_posts_total"},
 	} {
 		found := false
 		for _, e := range exprs {
@@ -174,6 +179,33 @@ func TestDashboardUsesExportedMetrics(t *testing.T) {
 		}
 		if bad := metricstest.Unknown(e.promql); len(bad) > 0 {
 			t.Errorf("%s: %v not exported by internal/metrics (%q)", e.where, bad, e.promql)
+		}
+	}
+}
+
+// sharedGauges are the gauges of shared state: every replica reports the same value, so a
+// query must take their max over replicas; a sum would count each value once per replica.
+var (
+	sharedGauges = []string{"duban_cases_open", "duban_alerts_open", "duban_timers_pending",
+		"duban_calendar_last_year", "duban_webhook_backlog"}
+	maxOf = regexp.MustCompile(`max(\s+by\s*\([^)]*\))?\s*\(\s*$`)
+)
+
+// TestDashboardSharedGaugesTakeMax: each selector of a shared-state gauge sits directly in
+// max(…) or max by (…) (…).
+func TestDashboardSharedGaugesTakeMax(t *testing.T) {
+	_, _, exprs := load(t)
+	for _, e := range exprs {
+		if strings.HasPrefix(e.where, "variable ") {
+			continue // label_values(selector, label) aggregates nothing
+		}
+		for _, g := range sharedGauges {
+			re := regexp.MustCompile(`\b` + g + `\b`)
+			for _, loc := range re.FindAllStringIndex(e.promql, -1) {
+				if !maxOf.MatchString(e.promql[:loc[0]]) {
+					t.Errorf("%s: %s is not directly inside max or max by: %q", e.where, g, e.promql)
+				}
+			}
 		}
 	}
 }
