@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"time"
-
-	"github.com/duban-gov/duban/internal/config"
 )
 
 // demoCmd runs the service on an embedded Redis with simulated departments. Unlike serve
@@ -60,21 +58,30 @@ func parseMonth(s string) (int, time.Month, error) {
 	return t.Year(), t.Month(), nil
 }
 
-// importCmd backfills events from a file: `duban import FILE`.
+// importCmd backfills events from a file: `duban import [--format ndjson|csv]
+// [--historical] FILE`, FILE "-" being standard input.
 func (c *cli) importCmd(ctx context.Context, args []string) error {
 	fs, path := c.flags("import")
+	format := fs.String("format", "", "the file's `format`, ndjson or csv (default: from its extension)")
+	historical := fs.Bool("historical", false, "stamp each event's received_at with its own at (records made before duban watched them: no late_report)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return usagef("import takes one FILE (NDJSON or CSV) after its flags")
+		return usagef("import takes one FILE (NDJSON or CSV, - for standard input) after its flags")
 	}
 	file := fs.Arg(0)
 	// Checked before the configuration, so a typo in the file name is reported as such.
-	if st, err := os.Stat(file); err != nil {
-		return fmt.Errorf("import: %w", err)
-	} else if st.IsDir() {
-		return fmt.Errorf("import: %s is a directory", file)
+	if file != "-" {
+		if st, err := os.Stat(file); err != nil {
+			return err
+		} else if st.IsDir() {
+			return fmt.Errorf("%s is a directory", file)
+		}
+	}
+	f, err := importFormat(file, *format)
+	if err != nil {
+		return err
 	}
 	cfg, err := c.loadConfig(*path)
 	if err != nil {
@@ -83,10 +90,5 @@ func (c *cli) importCmd(ctx context.Context, args []string) error {
 	if err := requireRedis(cfg); err != nil {
 		return err
 	}
-	return c.importFile(ctx, cfg, file)
-}
-
-func (c *cli) importFile(_ context.Context, _ *config.Config, file string) error {
-	c.log.Info("importing", "file", file)
-	return errNotBuilt
+	return c.importFile(ctx, cfg, file, f, *historical)
 }

@@ -6,7 +6,8 @@
 //	duban [serve] [--config FILE]        the service (the default)
 //	duban demo [--config FILE]           the service on an embedded Redis, with demo traffic
 //	duban rank [--config FILE] [--force] YYYY-MM
-//	duban import [--config FILE] FILE    backfill events from NDJSON or CSV
+//	duban import [--config FILE] [--format ndjson|csv] [--historical] FILE
+//	                                     backfill events from NDJSON or CSV (FILE - is stdin)
 //	duban version
 package main
 
@@ -46,7 +47,9 @@ const usage = `usage:
   duban demo [--config FILE]             run the service on an embedded Redis, with demo traffic
   duban rank [--config FILE] [--force] YYYY-MM
                                          build a month's ranking (--force rebuilds a published one)
-  duban import [--config FILE] FILE      backfill events from an NDJSON or CSV file
+  duban import [--config FILE] [--format ndjson|csv] [--historical] FILE
+                                         backfill events from an NDJSON or CSV file (- reads
+                                         standard input); exits 1 when events were rejected
   duban version                          print the version
 
 The configuration file is --config or DUBAN_CONFIG; DUBAN_LISTEN, DUBAN_REDIS_URL,

@@ -15,9 +15,6 @@ import (
 var errNoRedis = errors.New("no Redis configured: set redis.url in the configuration file or " +
 	"DUBAN_REDIS_URL (redis://host:6379/0); to try duban without a Redis, run `duban demo`")
 
-// errNotBuilt is returned by the parts of the program that are not written yet.
-var errNotBuilt = errors.New("not implemented yet")
-
 type listenHookKey struct{}
 
 // withListenHook makes serve report the address it listens on (tests listen on :0).
