@@ -12,6 +12,14 @@
 // running replicas apply them at once (a lost notice only costs their fallback poll).
 // Rejections are reported through Options.OnRejected in file order, batch by batch.
 //
+// A batch is not cut between events of one case that stand next to each other in the file
+// (it grows to at most twice BatchSize for them): Ingest stores a case's events of a batch
+// in one atomic step, so a running replica never applies such a case half-imported. Events
+// of a case scattered through the file can be applied in between, as when a department
+// reports them in separate requests: a case may then fire an alert that its later events
+// resolve (superseded). A backfill should keep each case's events together, sorted by
+// case_id for example.
+//
 // A batch is taken event by event, like a request of the push API (DESIGN.md invariant 9):
 // a bad event is rejected with every offending field named, and the good events around it
 // are stored. An event whose event_id is already stored for its case is a duplicate and

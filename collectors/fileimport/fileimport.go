@@ -225,18 +225,18 @@ func (im *Importer) Import(ctx context.Context, name string, r io.Reader, f Form
 	return rep, nil
 }
 
-// run reads src in batches and stores each.
+// run reads src in batches and stores each. A batch holds BatchSize events, more when the
+// events that follow belong to the case of its last one (up to twice BatchSize): the events
+// of a case that stand together in the file are stored in one atomic step, so that no
+// replica applies the case half-imported (and fires an alert the rest of it would resolve).
 func (im *Importer) run(ctx context.Context, src source, rep *Report) error {
-	b := &batch{}
+	b := &batch{now: im.o.Clock.Now()}
 	for {
 		if err := ctx.Err(); err != nil {
 			if ferr := im.flush(ctx, b, rep); ferr != nil {
 				return ferr
 			}
 			return fmt.Errorf("stopped after line %d: %w", rep.LastLine, err)
-		}
-		if len(b.entries) == 0 {
-			b.now = im.o.Clock.Now() // once per batch
 		}
 		it, err := src.next()
 		if err == io.EOF {
@@ -249,11 +249,18 @@ func (im *Importer) run(ctx context.Context, src source, rep *Report) error {
 			return err
 		}
 		rep.LastLine = it.line
-		b.add(it, im.o.Catalog, im.o.Historical)
-		if len(b.entries) >= im.o.BatchSize {
+		e, ev := parse(it, im.o.Catalog, b.now, im.o.Historical)
+		if n := len(b.entries); n >= im.o.BatchSize &&
+			(e.caseID == "" || e.caseID != b.entries[n-1].caseID || n >= 2*im.o.BatchSize) {
 			if err := im.flush(ctx, b, rep); err != nil {
 				return err
 			}
+			// Once per batch; e keeps the instant it was checked and stamped with.
+			b.now = im.o.Clock.Now()
+		}
+		b.entries = append(b.entries, e)
+		if len(e.errs) == 0 {
+			b.valid = append(b.valid, ev)
 		}
 	}
 }
@@ -272,22 +279,21 @@ type entry struct {
 	errs          monitor.FieldErrors
 }
 
-// add decodes and validates one event, as httpin does for one event of a request.
-func (b *batch) add(it item, cat *monitor.Catalog, historical bool) {
+// parse decodes and validates one event against the business now, as httpin does for one
+// event of a request, and stamps ReceivedAt on a valid one.
+func parse(it item, cat *monitor.Catalog, now time.Time, historical bool) (entry, monitor.Event) {
 	e := entry{line: it.line, element: it.element, errs: it.errs}
-	if it.raw != nil {
-		ev, errs := monitor.ParseEvent(it.raw, cat, b.now)
-		e.eventID, e.caseID = cut(ev.EventID), ev.CaseID
-		e.errs = mergeErrors(it.errs, errs)
-		if len(e.errs) == 0 {
-			ev.ReceivedAt = b.now
-			if historical {
-				ev.ReceivedAt = ev.At
-			}
-			b.valid = append(b.valid, ev)
-		}
+	if it.raw == nil {
+		return e, monitor.Event{}
 	}
-	b.entries = append(b.entries, e)
+	ev, errs := monitor.ParseEvent(it.raw, cat, now)
+	e.eventID, e.caseID = cut(ev.EventID), ev.CaseID
+	e.errs = mergeErrors(it.errs, errs)
+	ev.ReceivedAt = now
+	if historical {
+		ev.ReceivedAt = ev.At
+	}
+	return e, ev
 }
 
 // flush stores the batch's valid events with one Ingest call, reports every event of the
@@ -302,9 +308,9 @@ func (im *Importer) flush(ctx context.Context, b *batch, rep *Report) error {
 		// Not cancelled half-way: a batch is stored whole or the error says so.
 		stored, err = im.o.Store.Ingest(context.WithoutCancel(ctx), b.valid, im.o.Wall())
 		if err != nil {
-			first := b.entries[0].line
+			first, last := b.entries[0].line, b.entries[len(b.entries)-1].line
 			return fmt.Errorf("storing the events of lines %d to %d: %w (the events before line %d are stored; importing the file again is safe)",
-				first, rep.LastLine, err, first)
+				first, last, err, first)
 		}
 	}
 	next, added := 0, 0

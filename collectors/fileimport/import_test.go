@@ -172,6 +172,43 @@ func TestImportBatches(t *testing.T) {
 	}
 }
 
+// A batch does not split the events of a case that stand together in the file, up to twice
+// the batch size: a replica never applies such a case half-imported.
+func TestImportKeepsACaseTogether(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		cases   []string // the case of each line, in order
+		ingests int
+	}{
+		{"a case across the batch size", []string{"c-1", "c-1", "c-1", "c-2", "c-3"}, 2},       // [c-1 ×3] [c-2 c-3]
+		{"cases in turn", []string{"c-1", "c-2", "c-1", "c-2", "c-1"}, 3},                      // [1 2] [1 2] [1]
+		{"a case beyond twice the batch size", []string{"c-1", "c-1", "c-1", "c-1", "c-1"}, 2}, // [×4] [×1]
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			im := newImporter(t)
+			var lines []any
+			for i, c := range tc.cases {
+				lines = append(lines, ev(c, fmt.Sprintf("e%d", i)))
+			}
+			ingests := 0 // Wall is read once per Ingest call
+			o := im.run(t, "events.ndjson", fileimport.NDJSON, ndjson(t, lines...), func(o *fileimport.Options) {
+				o.BatchSize = 2
+				o.Wall = func() time.Time { ingests++; return t0 }
+			})
+			if o.err != nil {
+				t.Fatal(o.err)
+			}
+			counts(t, o, len(tc.cases), 0, 0)
+			if ingests != tc.ingests {
+				t.Errorf("%d Ingest calls, want %d", ingests, tc.ingests)
+			}
+		})
+	}
+}
+
 func TestImportAudit(t *testing.T) {
 	t.Parallel()
 	im := newImporter(t)
@@ -209,13 +246,13 @@ func TestImportStopped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := ndjson(t, ev("c-1", "e1"), ev("c-1", "e2", "type", "accepted"), ev("c-1", "e3", "type", "withdrawn"))
+	file := ndjson(t, ev("c-1", "e1"), ev("c-2", "e1"), ev("c-3", "e1"))
 	rep, err := imp.Import(ctx, "stdin", strings.NewReader(file), fileimport.NDJSON)
 	if err == nil || !strings.Contains(err.Error(), "stdin: stopped after line 2: context canceled") {
 		t.Fatalf("error %v", err)
 	}
-	if evs := im.events(t, "c-1"); rep.Accepted != 2 || len(evs) != 2 {
-		t.Errorf("report %+v, events %+v", rep, evs)
+	if rep.Accepted != 2 || len(im.events(t, "c-2")) != 1 || len(im.events(t, "c-3")) != 0 {
+		t.Errorf("report %+v; events of c-2 %+v, c-3 %+v", rep, im.events(t, "c-2"), im.events(t, "c-3"))
 	}
 	if log := im.audit(t); len(log) != 1 || !strings.Contains(log[0].Note, "stopped early: stopped after line 2") {
 		t.Errorf("audit log %+v", log)
