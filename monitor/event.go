@@ -102,6 +102,20 @@ type Event struct {
 	Result     string    `json:"result,omitempty"`
 	Ref        string    `json:"ref,omitempty"`
 	ReceivedAt time.Time `json:"received_at,omitzero"`
+	// StoredAt is set, to the business instant of storing, only when ReceivedAt is not that
+	// instant: an event backfilled by `duban import --historical` keeps ReceivedAt = At (no
+	// late_report), and its receipt-to-applied latency is measured from StoredAt. Like
+	// ReceivedAt it is never read from a department's input.
+	StoredAt time.Time `json:"stored_at,omitzero"`
+}
+
+// Receipt is when the service took the event in (for receipt-to-applied latency): StoredAt
+// when set, else ReceivedAt.
+func (e *Event) Receipt() time.Time {
+	if !e.StoredAt.IsZero() {
+		return e.StoredAt
+	}
+	return e.ReceivedAt
 }
 
 // Before reports whether e sorts before o in the one order the clock rules use: by `at`, then

@@ -77,7 +77,7 @@ func TestExitCodes(t *testing.T) {
 		{"rank a month not begun", redis, []string{"rank", "2099-01"}, 2, "has not begun"},
 		{"import no file", redis, []string{"import"}, 2, "FILE"},
 		{"import missing file", redis, []string{"import", "/nonexistent/events.ndjson"}, 1, "no such file"},
-		{"import not built yet", redis, []string{"import", events}, 1, "not implemented"},
+		{"import without a catalogue", redis, []string{"import", events}, 2, "no catalogue is configured"},
 		{"demo with an argument", nil, []string{"demo", "now"}, 2, "no arguments"},
 		{"help", nil, []string{"help"}, 0, ""},
 	}

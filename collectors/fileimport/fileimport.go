@@ -291,7 +291,7 @@ func parse(it item, cat *monitor.Catalog, now time.Time, historical bool) (entry
 	e.errs = mergeErrors(it.errs, errs)
 	ev.ReceivedAt = now
 	if historical {
-		ev.ReceivedAt = ev.At
+		ev.ReceivedAt, ev.StoredAt = ev.At, now
 	}
 	return e, ev
 }

@@ -63,6 +63,10 @@ func TestImportReceivedAt(t *testing.T) {
 			if !evs[0].ReceivedAt.Equal(want) {
 				t.Errorf("received_at %s, want %s", evs[0].ReceivedAt, want)
 			}
+			// The receipt-to-applied latency runs from the import, not from months ago.
+			if r := evs[0].Receipt(); !r.Equal(t0) {
+				t.Errorf("receipt %s, want the import's instant %s", r, t0)
+			}
 			if historical != strings.Contains(o.rep.String(), "historical") {
 				t.Errorf("summary %q", o.rep.String())
 			}

@@ -265,8 +265,8 @@ func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.C
 	}
 	c := rdb.Commit{Snap: snap, State: doc, Stage: string(cur.Stage), Level: string(cur.Level), Faults: fdoc}
 	for i := range snap.Events {
-		if ev := &snap.Events[i]; old == nil || ev.ReceivedAt.After(old.At) {
-			c.Received = append(c.Received, ev.ReceivedAt)
+		if r := snap.Events[i].Receipt(); old == nil || r.After(old.At) {
+			c.Received = append(c.Received, r)
 		}
 	}
 	if len(cur.Thresholds) > 0 {

@@ -409,3 +409,36 @@ func TestIdleApplierDoesNotSpin(t *testing.T) {
 		t.Fatalf("an idle applier made %d claims for 8 workers and 3 wake-ups", n)
 	}
 }
+
+// A commit reports when each newly applied event was taken in (for the receipt-to-applied
+// latency): a backfilled event's StoredAt, not its ReceivedAt of months ago.
+func TestCommitReportsReceiptOfBackfilledEvents(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, rdbtest.Store(t), at("2026-03-26 09:00"))
+	var got []time.Time
+	var mu sync.Mutex
+	app, err := engine.NewApplier(engine.ApplierOptions{Store: h.store, Rules: h.rules, Clock: h.clock,
+		Committed: func(cs []rdb.Commit) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, c := range cs {
+				got = append(got, c.Received...)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := opened("bf-1", "zhang.san")
+	for i := range evs {
+		evs[i].ReceivedAt, evs[i].StoredAt = evs[i].At, h.clock.Now()
+	}
+	if _, err := h.store.Ingest(context.Background(), evs, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := app.ApplyOnce(context.Background()); err != nil || n != 1 {
+		t.Fatalf("applied %d: %v", n, err)
+	}
+	if len(got) != 2 || !got[0].Equal(h.clock.Now()) || !got[1].Equal(h.clock.Now()) {
+		t.Errorf("receipts %v, want the storing instant twice", got)
+	}
+}
