@@ -181,12 +181,12 @@ func ParseEvent(raw []byte, cat *Catalog, now time.Time) (Event, FieldErrors) {
 	if len(errs) == 1 && errs[0].Field == "" {
 		return e, errs
 	}
-	return e, mergeFieldErrors(errs, ValidateEvent(&e, cat, now))
+	return e, MergeFieldErrors(errs, ValidateEvent(&e, cat, now))
 }
 
-// mergeFieldErrors returns first followed by those of second whose field first does not
-// name.
-func mergeFieldErrors(first, second FieldErrors) FieldErrors {
+// MergeFieldErrors returns first followed by those of second whose field first does not
+// name: a field already found wrong while reading is not reported again (as missing, say).
+func MergeFieldErrors(first, second FieldErrors) FieldErrors {
 	out := first
 	for _, e := range second {
 		dup := false
@@ -201,6 +201,19 @@ func mergeFieldErrors(first, second FieldErrors) FieldErrors {
 		}
 	}
 	return out
+}
+
+// Shorten cuts s to at most n bytes, at a rune boundary, and marks the cut with "…", so that
+// an answer or a report never echoes an oversized input (an ID longer than MaxIDLen is
+// invalid anyway).
+func Shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 func knownEventField(k string) bool {

@@ -299,3 +299,21 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 	})
 }
+
+func TestShorten(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"abcdef", 3, "abc…"},
+		{"办件编号", 4, "办…"}, // 3-byte runes: never cut inside one
+		{"办件编号", 6, "办件…"},
+		{"", 0, ""},
+	} {
+		if got := Shorten(c.in, c.n); got != c.want {
+			t.Errorf("Shorten(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+}

@@ -287,8 +287,8 @@ func parse(it item, cat *monitor.Catalog, now time.Time, historical bool) (entry
 		return e, monitor.Event{}
 	}
 	ev, errs := monitor.ParseEvent(it.raw, cat, now)
-	e.eventID, e.caseID = cut(ev.EventID), ev.CaseID
-	e.errs = mergeErrors(it.errs, errs)
+	e.eventID, e.caseID = monitor.Shorten(ev.EventID, monitor.MaxIDLen), ev.CaseID
+	e.errs = monitor.MergeFieldErrors(it.errs, errs)
 	ev.ReceivedAt = now
 	if historical {
 		ev.ReceivedAt, ev.StoredAt = ev.At, now
@@ -367,39 +367,4 @@ func (im *Importer) audit(ctx context.Context, rep *Report, stopped error) error
 		return fmt.Errorf("the events are stored, but the audit entry is not: %w", err)
 	}
 	return nil
-}
-
-// mergeErrors returns first followed by those of second whose field first does not name: a
-// field already found wrong while reading is not reported again (as missing, say).
-func mergeErrors(first, second monitor.FieldErrors) monitor.FieldErrors {
-	if len(first) == 0 {
-		return second
-	}
-	out := first
-	for _, e := range second {
-		dup := false
-		for _, f := range first {
-			if f.Field == e.Field {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// cut shortens an event_id as read to monitor.MaxIDLen bytes (it is invalid then anyway),
-// so that a report never echoes an oversized input.
-func cut(s string) string {
-	n := monitor.MaxIDLen
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && (s[n]&0xC0) == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
 }

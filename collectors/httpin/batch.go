@@ -87,7 +87,7 @@ func (b *batch) answer(stored []rdb.IngestResult) *Answer {
 	next := 0 // index into stored
 	for i := range b.events {
 		p := &b.events[i]
-		res := Result{Index: i, EventID: cut(p.ev.EventID, monitor.MaxIDLen)}
+		res := Result{Index: i, EventID: monitor.Shorten(p.ev.EventID, monitor.MaxIDLen)}
 		switch {
 		case len(p.errs) > 0:
 			res.Status, res.Errors = StatusRejected, p.errs

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -239,7 +238,7 @@ func checkDepartments(p web.Principal, b *batch) (string, *web.Error) {
 	for i := range b.events {
 		d := b.events[i].ev.Department
 		if d != "" && d != p.Department {
-			return cut(d, monitor.MaxIDLen), web.Errorf(web.Forbidden, "department",
+			return monitor.Shorten(d, monitor.MaxIDLen), web.Errorf(web.Forbidden, "department",
 				"event %d reports for department %s; this token is the collector of department %s, so nothing of this request was stored",
 				i, quote(d), p.Department)
 		}
@@ -255,16 +254,5 @@ func retrySeconds(d time.Duration) int {
 
 // quote quotes a client's value for a message, cut to 40 characters.
 func quote(s string) string {
-	return fmt.Sprintf("%q", cut(s, 40))
-}
-
-// cut shortens s to at most n bytes, on a rune boundary, marking the cut with "…".
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return fmt.Sprintf("%q", monitor.Shorten(s, 40))
 }
