@@ -216,3 +216,50 @@ func TestMonthAggregatesOfAFixtureMonth(t *testing.T) {
 		t.Errorf("after R4's late decision: April %+v, March %+v", apr[0], mar[0])
 	}
 }
+
+// The overview counts a department the counters know but the catalogue no longer lists
+// (its cases go on), with its cases due today, as it counts the catalogue's own.
+func TestOverviewKeepsDepartmentsLeftOutOfTheCatalogue(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.report("O1", "submitted", "2026-03-02 09:00")
+	ctx := context.Background()
+	other := monitor.NewCatalog([]monitor.Department{{Code: "tax", Name: "区税务局"}}, nil)
+	source := func(cat *monitor.Catalog) *figures.Source {
+		s, err := figures.New(figures.Options{Store: w.store, Catalog: func() *monitor.Catalog { return cat },
+			Clock: w.clock, Loc: shanghai})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	found := false
+	for day := at("2026-03-02 12:00"); day.Before(at("2026-03-20 12:00")); day = day.Add(24 * time.Hour) {
+		w.clock.Set(day)
+		w.settle()
+		listed, err := source(catalog).Overview(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		left, err := source(other).Overview(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var env *figures.DeptFigures
+		for i := range left.Departments {
+			if left.Departments[i].Department == "env" {
+				env = &left.Departments[i]
+			}
+		}
+		if env == nil || len(left.Departments) != 2 {
+			t.Fatalf("%s: departments %+v, want tax and env", day, left.Departments)
+		}
+		if env.Open != 1 || env.DueToday != listed.Departments[0].DueToday || left.DueToday != listed.DueToday {
+			t.Fatalf("%s: env %+v, want as with env in the catalogue %+v", day, env, listed.Departments[0])
+		}
+		found = found || env.DueToday == 1
+	}
+	if !found {
+		t.Error("the case's acceptance deadline day never counted as due today")
+	}
+}

@@ -75,6 +75,15 @@ func Field(parts ...string) string { return strings.Join(parts, "|") }
 // (yyyymmdd): one ZCOUNT per partition and department, pipelined.
 func (s *Store) DueOn(ctx context.Context, depts []string, day int) (map[string]int64, error) {
 	pipe := s.c.Pipeline()
+	due := s.dueOn(ctx, pipe, depts, day)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("rdb: count due cases: %w", err)
+	}
+	return due(), nil
+}
+
+// dueOn queues DueOn's counts on pipe; the returned function sums them after Exec.
+func (s *Store) dueOn(ctx context.Context, pipe redis.Pipeliner, depts []string, day int) func() map[string]int64 {
 	cmds := make([][]*redis.IntCmd, len(depts))
 	d := strconv.Itoa(day)
 	for i, dept := range depts {
@@ -83,14 +92,26 @@ func (s *Store) DueOn(ctx context.Context, depts []string, day int) (map[string]
 			cmds[i][p] = pipe.ZCount(ctx, s.k.idxDue(p, dept), d, d)
 		}
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, fmt.Errorf("rdb: count due cases: %w", err)
-	}
-	out := make(map[string]int64, len(depts))
-	for i, dept := range depts {
-		for _, c := range cmds[i] {
-			out[dept] += c.Val()
+	return func() map[string]int64 {
+		out := make(map[string]int64, len(depts))
+		for i, dept := range depts {
+			for _, c := range cmds[i] {
+				out[dept] += c.Val()
+			}
 		}
+		return out
 	}
-	return out, nil
+}
+
+// OverviewFigures reads, in one pipelined round trip, what GET /overview needs: the open
+// cases table, one month's table, and DueOn(depts, day).
+func (s *Store) OverviewFigures(ctx context.Context, month string, depts []string, day int) (open, monthly, due map[string]int64, err error) {
+	pipe := s.c.Pipeline()
+	o := pipe.HGetAll(ctx, s.k.openCases())
+	m := pipe.HGetAll(ctx, s.k.month(month))
+	dues := s.dueOn(ctx, pipe, depts, day)
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return nil, nil, nil, fmt.Errorf("rdb: read overview figures: %w", err)
+	}
+	return parseCounts(o.Val()), parseCounts(m.Val()), dues(), nil
 }
