@@ -33,14 +33,14 @@ var fast = webhook.Retry{First: 2 * time.Millisecond, Max: 20 * time.Millisecond
 
 // env is one test's Redis store, subscriptions API and dispatchers.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	store *rdb.Store
 	api   *httptest.Server
 	reg   *prometheus.Registry
 	wake  func()
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{t: t, store: rdbtest.Store(t), reg: prometheus.NewRegistry(), wake: func() {}}
 	h, err := webhook.NewHandler(webhook.HandlerOptions{Store: e.store,
