@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -285,6 +286,38 @@ func TestDeleteStopsDeliveries(t *testing.T) {
 		return counter(t, e.reg, "duban_webhook_deliveries_total", map[string]string{"subscription": goneID}) == 0
 	})
 	_ = keptID
+}
+
+// A subscription deleted in the middle of a backlog gets nothing after the DELETE's answer
+// but the request already in flight: here the receiver deletes its own subscription while
+// answering the 5th delivery, and that is the last it sees of 40.
+func TestDeleteMidBacklog(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var id string
+	var mu sync.Mutex
+	gone := newReceiver(t, secret, func(n int, _ webhook.Payload) int {
+		if n == 4 { // the 5th delivery
+			mu.Lock()
+			defer mu.Unlock()
+			if code, _, raw := e.call("DELETE", "/api/v1/subscriptions/"+id, "supervisor-secret", ""); code != http.StatusNoContent {
+				t.Errorf("DELETE: %d %s", code, raw)
+			}
+		}
+		return http.StatusNoContent
+	})
+	kept := newReceiver(t, secret, nil)
+	mu.Lock()
+	id = e.subscribe(gone.srv.URL, secret, "")
+	mu.Unlock()
+	e.subscribe(kept.srv.URL, secret, "")
+	e.fire(many(40, "env", monitor.PromiseOverdue)...)
+	d, _ := e.dispatcher(webhook.Options{Registerer: e.reg})
+	e.wake = d.Wake
+	eventually(t, "the whole backlog at the kept subscription", func() bool { return len(kept.ok()) == 40 })
+	if n := gone.count(); n != 5 {
+		t.Errorf("the subscription deleted at its 5th delivery got %d, want 5", n)
+	}
 }
 
 // Behind a failing entry the retry windows of the next ones run too (they start when an entry

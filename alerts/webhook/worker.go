@@ -44,6 +44,10 @@ type worker struct {
 	// failing is the error last logged for the entry being retried ("" when none), so a
 	// repeating failure is logged when it changes, not on every retry.
 	failing string
+	// confirmed: the last move of the position found the subscription still there, an
+	// instant ago, so the next entry's first attempt needs no look of its own (one Redis
+	// round trip per delivery instead of two while a backlog drains).
+	confirmed bool
 }
 
 // stop ends the worker and waits for it: an entry in flight is abandoned (its request is
@@ -78,6 +82,7 @@ func (w *worker) run(ctx context.Context) {
 			continue
 		}
 		if len(entries) == 0 {
+			w.confirmed = false // a wait: the next entry is checked afresh
 			t := time.NewTimer(idleCheck)
 			select {
 			case <-news:
@@ -137,7 +142,10 @@ func (w *worker) deliver(ctx context.Context, pos string, e rdb.StreamAlert) boo
 	for {
 		// A subscription deleted on another replica is noticed here, before anything more
 		// is sent to it, rather than at the next poll (a Redis error just lets it go on).
-		if _, ok, err := w.d.o.Store.Subscription(ctx, w.sub.ID); err == nil && !ok {
+		// Right after the position moved, the move's own check stands for this one.
+		if w.confirmed {
+			w.confirmed = false
+		} else if _, ok, err := w.d.o.Store.Subscription(ctx, w.sub.ID); err == nil && !ok {
 			return false
 		}
 		err := w.post(ctx, id, body, sig)
@@ -255,6 +263,8 @@ func (w *worker) advance(ctx context.Context, pos, cursor string, outcome rdb.Ou
 			if claim != rdb.Held {
 				w.log.Info("delivery_stopped", "reason", claimReason[claim])
 			}
+			// Only a move straight on to the next entry may stand for its check.
+			w.confirmed = claim == rdb.Held && outcome != rdb.Skipped
 			return claim == rdb.Held
 		}
 		w.log.Warn("position_not_saved", "cursor", cursor, "err", err)
