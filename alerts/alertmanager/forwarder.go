@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/duban-gov/duban/internal/metrics"
+	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/rdb"
 )
 
@@ -127,7 +127,7 @@ func (f *Forwarder) Run(ctx context.Context) error {
 			f.log.Info("forwarding", "url", f.url)
 			f.serve(ctx)
 		}
-		sleep(ctx, f.o.Poll)
+		clock.Sleep(ctx, f.o.Poll)
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
@@ -154,7 +154,7 @@ func (f *Forwarder) serve(ctx context.Context) {
 			pos = p
 			break
 		}
-		if !sleep(ctx, time.Second) {
+		if !clock.Sleep(ctx, time.Second) {
 			return
 		}
 	}
@@ -163,7 +163,7 @@ func (f *Forwarder) serve(ctx context.Context) {
 	for ctx.Err() == nil {
 		entries, err := f.o.Store.AlertsAfter(ctx, pos, batch)
 		if err != nil {
-			sleep(ctx, time.Second)
+			clock.Sleep(ctx, time.Second)
 			continue
 		}
 		if len(entries) > 0 {
@@ -188,7 +188,7 @@ func (f *Forwarder) serve(ctx context.Context) {
 // ends.
 func (f *Forwarder) renew(ctx context.Context) {
 	last := f.o.Wall()
-	for sleep(ctx, f.o.Poll) {
+	for clock.Sleep(ctx, f.o.Poll) {
 		held, err := f.o.Store.HoldLeases(ctx, []string{rdb.AlertmanagerLease}, f.o.Owner, f.o.Lease)
 		switch {
 		case err == nil && held[0]:
@@ -253,7 +253,7 @@ func (f *Forwarder) forward(ctx context.Context, pos string, entries []rdb.Strea
 			if *failures == 1 {
 				f.log.Warn("alertmanager_unreachable", "err", err)
 			}
-			if !sleep(ctx, f.backoff(*failures)) {
+			if !clock.Sleep(ctx, f.backoff(*failures)) {
 				return "", false
 			}
 			continue
@@ -269,7 +269,7 @@ func (f *Forwarder) forward(ctx context.Context, pos string, entries []rdb.Strea
 			if err == nil {
 				return last, ok
 			}
-			if !sleep(ctx, time.Second) {
+			if !clock.Sleep(ctx, time.Second) {
 				return "", false
 			}
 		}
@@ -365,21 +365,5 @@ func (f *Forwarder) post(ctx context.Context, alerts []Alert) error {
 // backoff is the delay after the n-th failure in a row: RetryFirst doubling up to RetryMax,
 // less a random part of up to half (jitter).
 func (f *Forwarder) backoff(n int) time.Duration {
-	d := f.o.RetryMax
-	if n <= 30 {
-		d = min(d, f.o.RetryFirst<<(n-1))
-	}
-	return d/2 + mrand.N(d/2+1)
-}
-
-// sleep waits d of real time, or until ctx ends; it reports whether the full time passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return clock.Backoff(int64(n), f.o.RetryFirst, f.o.RetryMax)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/rdb"
 )
 
@@ -264,7 +265,7 @@ func (d *Dispatcher) follow(ctx context.Context) {
 		if cursor == "" {
 			c, err := d.o.Store.LatestAlertCursor(ctx)
 			if err != nil {
-				sleep(ctx, time.Second)
+				clock.Sleep(ctx, time.Second)
 				continue
 			}
 			if cursor = c; cursor == "" {
@@ -274,7 +275,7 @@ func (d *Dispatcher) follow(ctx context.Context) {
 		}
 		entries, err := d.o.Store.WaitAlerts(ctx, cursor, 100, followBlock)
 		if err != nil {
-			sleep(ctx, time.Second)
+			clock.Sleep(ctx, time.Second)
 			continue
 		}
 		if len(entries) > 0 {
@@ -307,17 +308,5 @@ func (n *notifier) broadcast() {
 	if n.ch != nil {
 		close(n.ch)
 		n.ch = nil
-	}
-}
-
-// sleep waits d of real time, or until ctx ends; it reports whether the full time passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

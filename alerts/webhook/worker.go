@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/rdb"
 )
 
@@ -78,7 +78,7 @@ func (w *worker) run(ctx context.Context) {
 		entries, err := w.d.o.Store.AlertsAfter(ctx, pos, batch)
 		if err != nil {
 			w.log.Warn("alert_stream_unreadable", "err", err)
-			sleep(ctx, time.Second)
+			clock.Sleep(ctx, time.Second)
 			continue
 		}
 		if len(entries) == 0 {
@@ -121,7 +121,7 @@ func (w *worker) position(ctx context.Context) (string, bool) {
 			return st[0].Position, st[0].Position != "" // no position: deleted
 		}
 		w.log.Warn("delivery_state_unreadable", "err", err)
-		if !sleep(ctx, time.Second) {
+		if !clock.Sleep(ctx, time.Second) {
 			return "", false
 		}
 	}
@@ -185,7 +185,7 @@ func (w *worker) deliver(ctx context.Context, pos string, e rdb.StreamAlert) boo
 			return w.advance(ctx, pos, e.Cursor, rdb.Dropped)
 		}
 		delay := min(w.d.backoff(attempts), giveUp.Sub(now)) // one last attempt when the window ends
-		if !sleep(ctx, delay) {
+		if !clock.Sleep(ctx, delay) {
 			return false
 		}
 	}
@@ -204,17 +204,7 @@ func appended(cursor string, fallback time.Time) time.Time {
 
 // backoff is the delay after the n-th failed attempt of an entry (Retry).
 func (d *Dispatcher) backoff(n int64) time.Duration {
-	delay := d.o.Retry.Max
-	if n < 1 {
-		n = 1
-	}
-	if n <= 30 {
-		if step := d.o.Retry.First << (n - 1); step < delay {
-			delay = step
-		}
-	}
-	half := delay / 2
-	return half + rand.N(half+1)
+	return clock.Backoff(n, d.o.Retry.First, d.o.Retry.Max)
 }
 
 // post sends one delivery; nil means the receiver answered 2xx.
@@ -268,7 +258,7 @@ func (w *worker) advance(ctx context.Context, pos, cursor string, outcome rdb.Ou
 			return claim == rdb.Held
 		}
 		w.log.Warn("position_not_saved", "cursor", cursor, "err", err)
-		if !sleep(ctx, time.Second) {
+		if !clock.Sleep(ctx, time.Second) {
 			return false
 		}
 	}

@@ -127,7 +127,7 @@ func run(ctx context.Context, cfg options, out io.Writer) error {
 	var all []time.Duration
 	lost := 0
 	for i := range cfg.Alerts {
-		if i > 0 && !sleep(ctx, cfg.Interval) {
+		if i > 0 && !clock.Sleep(ctx, cfg.Interval) {
 			return ctx.Err()
 		}
 		key := fmt.Sprintf("%s-wsload-%s-%03d", cfg.Department, run, i)
@@ -150,15 +150,4 @@ func run(ctx context.Context, cfg options, out io.Writer) error {
 		return fmt.Errorf("%d receipts lost, %d duplicated", lost, fleet.duplicates.Load())
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

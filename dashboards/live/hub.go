@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/duban-gov/duban/internal/web"
+	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/rdb"
 )
 
@@ -257,7 +258,7 @@ func (h *Hub) start(ctx context.Context) bool {
 			h.log.Error("alert_stream_unreadable", "err", err)
 			failing = true
 		}
-		if !sleep(ctx, time.Second) {
+		if !clock.Sleep(ctx, time.Second) {
 			return false
 		}
 	}
@@ -288,7 +289,7 @@ func (h *Hub) feed(ctx context.Context) {
 				h.log.Error("alert_stream_unreadable", "err", err)
 				failing = true
 			}
-			sleep(ctx, time.Second)
+			clock.Sleep(ctx, time.Second)
 			continue
 		}
 		if failing {
@@ -366,16 +367,4 @@ func (h *Hub) shutdown() {
 	h.mu.Unlock()
 	close(h.stop)
 	h.clients.Wait()
-}
-
-// sleep waits d or until ctx ends; false when ctx ended.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -41,7 +41,7 @@ func (h *Hub) overviewLoop(ctx context.Context) {
 		case <-refresh.C:
 			h.ovChanged.Store(true)
 		}
-		if !sleep(ctx, max(h.o.OverviewDelay, time.Until(last.Add(h.o.OverviewEvery)))) {
+		if !clock.Sleep(ctx, max(h.o.OverviewDelay, time.Until(last.Add(h.o.OverviewEvery)))) {
 			return
 		}
 		last = clock.Wall()

@@ -195,3 +195,32 @@ func TestManualConcurrentWaiters(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestBackoffDoublesWithJitterUpToMax(t *testing.T) {
+	for _, c := range []struct {
+		n        int64
+		lo, high time.Duration
+	}{
+		{0, 500 * time.Millisecond, time.Second},
+		{1, 500 * time.Millisecond, time.Second},
+		{3, 2 * time.Second, 4 * time.Second},
+		{40, 150 * time.Second, 300 * time.Second},
+	} {
+		for range 50 {
+			if d := Backoff(c.n, time.Second, 5*time.Minute); d < c.lo || d > c.high {
+				t.Fatalf("Backoff(%d) = %s, want %s…%s", c.n, d, c.lo, c.high)
+			}
+		}
+	}
+}
+
+func TestSleepEndsWithItsContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if Sleep(ctx, time.Hour) {
+		t.Error("Sleep reported the full hour on a cancelled context")
+	}
+	if !Sleep(context.Background(), time.Millisecond) {
+		t.Error("Sleep of 1 ms did not report the full time")
+	}
+}
