@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,10 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/duban-gov/duban/internal/syncbuf"
 	"github.com/duban-gov/duban/internal/testredis"
 )
 
@@ -42,24 +41,7 @@ type instance struct {
 	base string
 	stop context.CancelFunc
 	done chan int
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *syncbuf.Buffer
 }
 
 // startServe runs the service on 127.0.0.1:0 against the test Redis, on a simulated clock
@@ -83,7 +65,7 @@ func startServeWith(t testing.TB, redisURL, prefix, clockStart, extra string) *i
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	ctx = withListenHook(ctx, func(a string) { addr <- a })
-	in := &instance{t: t, stop: cancel, done: make(chan int, 1), logs: &syncBuffer{}}
+	in := &instance{t: t, stop: cancel, done: make(chan int, 1), logs: &syncbuf.Buffer{}}
 	go func() {
 		in.done <- run(ctx, []string{"serve"}, io.Discard, in.logs, func(k string) string { return env[k] })
 	}()

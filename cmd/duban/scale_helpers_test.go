@@ -13,12 +13,14 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/duban-gov/duban/internal/syncbuf"
 )
 
 // startDuban runs the program in-process, as main would, with args and an environment of
 // its own (DUBAN_LISTEN defaults to 127.0.0.1:0); config, when not empty, is written to a
 // file named by DUBAN_CONFIG. It returns once the service listens. stdout is kept too.
-func startDuban(t testing.TB, args []string, env map[string]string, config string) (*instance, *syncBuffer) {
+func startDuban(t testing.TB, args []string, env map[string]string, config string) (*instance, *syncbuf.Buffer) {
 	t.Helper()
 	full := map[string]string{"DUBAN_LISTEN": "127.0.0.1:0"}
 	for k, v := range env {
@@ -34,8 +36,8 @@ func startDuban(t testing.TB, args []string, env map[string]string, config strin
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	ctx = withListenHook(ctx, func(a string) { addr <- a })
-	in := &instance{t: t, stop: cancel, done: make(chan int, 1), logs: &syncBuffer{}}
-	stdout := &syncBuffer{}
+	in := &instance{t: t, stop: cancel, done: make(chan int, 1), logs: &syncbuf.Buffer{}}
+	stdout := &syncbuf.Buffer{}
 	go func() {
 		in.done <- run(ctx, args, stdout, in.logs, func(k string) string { return full[k] })
 	}()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/duban-gov/duban/internal/syncbuf"
 	"github.com/duban-gov/duban/internal/testredis"
 )
 
@@ -96,7 +97,7 @@ func startServeAt(t *testing.T, redisURL, prefix, clockStart, listen string) *in
 		ctx, cancel := context.WithCancel(context.Background())
 		addr := make(chan string, 1)
 		ctx = withListenHook(ctx, func(a string) { addr <- a })
-		in = &instance{t: t, stop: cancel, done: make(chan int, 1), logs: &syncBuffer{}}
+		in = &instance{t: t, stop: cancel, done: make(chan int, 1), logs: &syncbuf.Buffer{}}
 		go func() {
 			in.done <- run(ctx, []string{"serve"}, io.Discard, in.logs, func(k string) string { return env[k] })
 		}()

@@ -7,7 +7,6 @@
 package testalertmanager
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,9 +15,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/duban-gov/duban/internal/syncbuf"
 )
 
 // config routes every alert to a receiver that notifies nobody: the tests read alerts back
@@ -59,7 +59,7 @@ func Start(t testing.TB) string {
 	}
 	for attempt := 0; ; attempt++ {
 		addr := freePort(t)
-		logs := &syncBuffer{}
+		logs := &syncbuf.Buffer{}
 		cmd := exec.Command(bin, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"),
 			"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=warn")
 		cmd.Stdout, cmd.Stderr = logs, logs
@@ -142,21 +142,4 @@ func Alerts(t testing.TB, base string) []Alert {
 		t.Fatalf("testalertmanager: GET alerts: %d %v", resp.StatusCode, err)
 	}
 	return out
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
