@@ -399,7 +399,7 @@ func TestKilledEngineThresholdsFireAfterTheLease(t *testing.T) {
 	if due, err := f.timers.HandOver(ctx); err != nil || len(due) != 1 {
 		t.Fatalf("hand over: %v %v", due, err)
 	}
-	if ids, err := store.ClaimDirty(ctx, f.wall, 30*time.Second, 100); err != nil || len(ids) != 1 {
+	if ids, _, err := store.ClaimDirty(ctx, f.wall, 30*time.Second, 100); err != nil || len(ids) != 1 {
 		t.Fatalf("claim: %v %v", ids, err)
 	}
 	// Replica B: nothing to do while the lease holds…

@@ -152,7 +152,7 @@ func (a *Applier) ApplyOnce(ctx context.Context) (int, error) {
 // applyRound is ApplyOnce that also reports whether the claim left due work behind.
 func (a *Applier) applyRound(ctx context.Context) (int, bool, error) {
 	a.rounds.Add(1)
-	ids, more, err := a.o.Store.ClaimDirtyMore(ctx, a.o.Wall(), a.o.Lease, a.o.Batch)
+	ids, more, err := a.o.Store.ClaimDirty(ctx, a.o.Wall(), a.o.Lease, a.o.Batch)
 	if err != nil || len(ids) == 0 {
 		return 0, more, err
 	}

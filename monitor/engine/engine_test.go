@@ -216,7 +216,7 @@ func TestCrashBetweenStoringAndApplying(t *testing.T) {
 	h := newHarness(t, store, at("2026-03-26 09:00"))
 	h.ingest(life("crash")...)
 	// A replica claims the case and dies before committing.
-	ids, err := store.ClaimDirty(context.Background(), h.wall, 30*time.Second, 100)
+	ids, _, err := store.ClaimDirty(context.Background(), h.wall, 30*time.Second, 100)
 	if err != nil || len(ids) != 1 {
 		t.Fatalf("claim: %v %v", ids, err)
 	}

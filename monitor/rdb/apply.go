@@ -16,15 +16,10 @@ import (
 // ClaimDirty claims up to perPartition dirty cases in every partition, in one pipelined
 // round trip, leasing each for lease (real time). A claimed case that is not committed or
 // dead-lettered before its lease lapses is claimed again by whoever asks next — that is how
-// the work of a replica that died between storing and applying is recovered.
-func (s *Store) ClaimDirty(ctx context.Context, realNow time.Time, lease time.Duration, perPartition int) ([]string, error) {
-	ids, _, err := s.ClaimDirtyMore(ctx, realNow, lease, perPartition)
-	return ids, err
-}
-
-// ClaimDirtyMore is ClaimDirty that also reports whether some partition held more due
-// cases than one claim takes (more work is waiting for another claimer).
-func (s *Store) ClaimDirtyMore(ctx context.Context, realNow time.Time, lease time.Duration, perPartition int) (ids []string, more bool, err error) {
+// the work of a replica that died between storing and applying is recovered. more reports
+// whether some partition held more due cases than one claim takes (work is waiting for
+// another claimer).
+func (s *Store) ClaimDirty(ctx context.Context, realNow time.Time, lease time.Duration, perPartition int) (ids []string, more bool, err error) {
 	// A cheap count first, so the claim script runs only where there is something to claim:
 	// most rounds find most partitions empty, and a script call costs several times a count.
 	pipe := s.c.Pipeline()

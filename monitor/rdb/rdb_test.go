@@ -100,15 +100,38 @@ func storeSuite(t *testing.T, open func(t *testing.T) *rdb.Store) {
 		t.Parallel()
 		s, ctx := open(t), context.Background()
 		mustIngest(t, s, ev("k1", "e1", "env", monitor.Submitted), ev("k2", "e1", "env", monitor.Submitted))
-		ids, err := s.ClaimDirty(ctx, t0, 30*time.Second, 10)
-		if err != nil || len(ids) != 2 {
-			t.Fatalf("first claim: %v %v", ids, err)
+		ids, more, err := s.ClaimDirty(ctx, t0, 30*time.Second, 10)
+		if err != nil || len(ids) != 2 || more {
+			t.Fatalf("first claim: %v more=%v %v", ids, more, err)
 		}
-		if ids, _ := s.ClaimDirty(ctx, t0.Add(29*time.Second), 30*time.Second, 10); len(ids) != 0 {
+		if ids, _, _ := s.ClaimDirty(ctx, t0.Add(29*time.Second), 30*time.Second, 10); len(ids) != 0 {
 			t.Errorf("claimed again within the lease: %v", ids)
 		}
-		if ids, _ := s.ClaimDirty(ctx, t0.Add(31*time.Second), 30*time.Second, 10); len(ids) != 2 {
+		if ids, _, _ := s.ClaimDirty(ctx, t0.Add(31*time.Second), 30*time.Second, 10); len(ids) != 2 {
 			t.Errorf("not reclaimed after the lease: %v", ids)
+		}
+	})
+
+	t.Run("a claim says when a partition holds more than it takes", func(t *testing.T) {
+		t.Parallel()
+		s, ctx := open(t), context.Background()
+		// Three cases of one partition, claimed two at a time.
+		var same []string
+		for i := 0; len(same) < 3; i++ {
+			if id := fmt.Sprintf("m%d", i); rdb.Partition(id) == rdb.Partition("m0") {
+				same = append(same, id)
+			}
+		}
+		for _, id := range same {
+			mustIngest(t, s, ev(id, "e1", "env", monitor.Submitted))
+		}
+		ids, more, err := s.ClaimDirty(ctx, t0, 30*time.Second, 2)
+		if err != nil || len(ids) != 2 || !more {
+			t.Fatalf("claim of 2 from 3: %v more=%v %v", ids, more, err)
+		}
+		ids, more, err = s.ClaimDirty(ctx, t0, 30*time.Second, 2)
+		if err != nil || len(ids) != 1 || more {
+			t.Fatalf("claim of the last: %v more=%v %v", ids, more, err)
 		}
 	})
 
