@@ -102,16 +102,23 @@ func (a *Applier) Wake() {
 // another; an idle worker sleeps until woken or until the fallback poll.
 func (a *Applier) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for range a.o.Workers {
-		wg.Go(func() { a.loop(ctx) })
+	for i := range a.o.Workers {
+		wg.Go(func() { a.loop(ctx, i == 0) })
 	}
 	wg.Wait()
 	return nil
 }
 
-func (a *Applier) loop(ctx context.Context) {
+// loop is one worker. Only the polling one wakes on the fallback poll: whatever it finds
+// beyond one claim wakes the others (the wake-up chain), so an idle replica makes one claim
+// round per Poll, not one per worker.
+func (a *Applier) loop(ctx context.Context, polls bool) {
 	t := time.NewTimer(0)
 	defer t.Stop()
+	var poll <-chan time.Time
+	if polls {
+		poll = t.C
+	}
 	var lastErr string
 	for {
 		n, more, err := a.applyRound(ctx)
@@ -137,7 +144,7 @@ func (a *Applier) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-a.wake:
-		case <-t.C:
+		case <-poll:
 		}
 	}
 }

@@ -442,3 +442,27 @@ func TestCommitReportsReceiptOfBackfilledEvents(t *testing.T) {
 		t.Errorf("receipts %v, want the storing instant twice", got)
 	}
 }
+
+// Only one worker wakes on the fallback poll: an idle replica with 8 workers makes one claim
+// round per poll, not eight.
+func TestIdleApplierPollsWithOneWorker(t *testing.T) {
+	t.Parallel()
+	store := rdbtest.Store(t)
+	app, err := engine.NewApplier(engine.ApplierOptions{Store: store, Workers: 8, Poll: 20 * time.Millisecond,
+		Rules: func() engine.Rules {
+			return engine.Rules{Catalog: catalog, Calendar: workday.Builtin(), Loc: shanghai}
+		}, Clock: clock.Manual(at("2026-03-26 09:00"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = app.Run(ctx); close(done) }()
+	time.Sleep(300 * time.Millisecond) // plumbing: let about 15 polls pass
+	cancel()
+	<-done
+	// 8 rounds at start, then one per poll (15, give or take a slow machine's timers).
+	if n := app.Rounds(); n > 8+30 {
+		t.Errorf("an idle applier made %d claims in 15 polls of 8 workers", n)
+	}
+}
