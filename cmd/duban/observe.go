@@ -40,20 +40,16 @@ func observe(m *metrics.Metrics, c *rdb.Commit, now time.Time) {
 // sharedFigures reads the gauges that describe shared state, once per scrape.
 func sharedFigures(ctx context.Context, store *rdb.Store, cals *engine.Calendars) (metrics.Shared, error) {
 	sh := metrics.Shared{CasesOpen: map[[3]string]float64{}, AlertsOpen: map[[2]string]float64{}}
-	open, err := store.Figures(ctx, rdb.OpenCases, "")
+	g, err := store.ReadGauges(ctx)
 	if err != nil {
 		return sh, err
 	}
-	for field, n := range open {
+	for field, n := range g.OpenCases {
 		if p := strings.Split(field, "|"); len(p) == 3 && n > 0 {
 			sh.CasesOpen[[3]string{p[0], p[1], p[2]}] = float64(n)
 		}
 	}
-	al, err := store.Figures(ctx, rdb.OpenAlerts, "")
-	if err != nil {
-		return sh, err
-	}
-	for field, n := range al {
+	for field, n := range g.OpenAlerts {
 		if p := strings.Split(field, "|"); len(p) == 2 && n > 0 {
 			sh.AlertsOpen[[2]string{p[0], p[1]}] = float64(n)
 		}
@@ -61,11 +57,7 @@ func sharedFigures(ctx context.Context, store *rdb.Store, cals *engine.Calendars
 	// System alerts (calendar_missing, fault_threshold) live apart from the case alerts the
 	// relay counts; they are few (one per year, one per handler and year), so they are
 	// counted here. calendar_missing belongs to no department: department="".
-	sys, err := store.SystemAlerts(ctx)
-	if err != nil {
-		return sh, err
-	}
-	for _, d := range sys {
+	for _, d := range g.SystemAlerts {
 		var r struct {
 			Level      string       `json:"level"`
 			State      alerts.State `json:"state"`
@@ -75,11 +67,7 @@ func sharedFigures(ctx context.Context, store *rdb.Store, cals *engine.Calendars
 			sh.AlertsOpen[[2]string{r.Department, r.Level}]++
 		}
 	}
-	pending, err := store.TimersPending(ctx)
-	if err != nil {
-		return sh, err
-	}
-	sh.TimersPending = float64(pending)
+	sh.TimersPending = float64(g.TimersPending)
 	sh.CalendarLastYear = float64(cals.Current().LastYear())
 	return sh, nil
 }

@@ -67,7 +67,8 @@ func TestObserveCountsLagAndApplyLatency(t *testing.T) {
 }
 
 // duban_alerts_open counts open system alerts too: calendar_missing (no department) and
-// fault_threshold (its handler's department); resolved ones are not open.
+// fault_threshold (its handler's department); resolved ones are not open. The same one
+// round trip reads the timers pending.
 func TestSharedFiguresCountOpenSystemAlerts(t *testing.T) {
 	t.Parallel()
 	store, ctx := rdbtest.Store(t), context.Background()
@@ -90,9 +91,15 @@ func TestSharedFiguresCountOpenSystemAlerts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := store.ScheduleTimers(ctx, map[string]time.Time{"t1": now, "t2": now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
 	sh, err := sharedFigures(ctx, store, cals)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if sh.TimersPending != 2 {
+		t.Errorf("timers pending %v, want 2", sh.TimersPending)
 	}
 	want := map[[2]string]float64{
 		{"", string(monitor.CalendarMissing.Level())}:   1,

@@ -121,6 +121,10 @@ func (s *Store) ListAlerts(ctx context.Context, q AlertQuery) ([]AlertDoc, strin
 	case q.Department != "":
 		index = func(p int) string { return s.k.alertIdxDept(p, q.Department) }
 	}
+	sysByID := make(map[string][]byte, len(sys))
+	for _, d := range sys {
+		sysByID[d.ID] = d.Doc
+	}
 	var out []AlertDoc
 	after := q.After
 	for round := 0; round < maxScanRounds; round++ {
@@ -129,11 +133,9 @@ func (s *Store) ListAlerts(ctx context.Context, q AlertQuery) ([]AlertDoc, strin
 		if err != nil {
 			return nil, "", fmt.Errorf("rdb: list alerts: %w", err)
 		}
-		sysByID := make(map[string][]byte)
 		for _, d := range sys {
 			if d.ID > after {
 				cand = append(cand, d.ID)
-				sysByID[d.ID] = d.Doc
 			}
 		}
 		sort.Strings(cand)

@@ -83,21 +83,45 @@ func (s *Store) EarliestTimer(ctx context.Context) (at time.Time, ok bool, err e
 	return time.UnixMilli(min), true, nil
 }
 
-// TimersPending counts the scheduled thresholds (for metrics).
-func (s *Store) TimersPending(ctx context.Context) (int64, error) {
-	pipe := s.c.Pipeline()
+// timersPending queues a count of the scheduled thresholds on pipe; the returned function
+// sums it after Exec.
+func (s *Store) timersPending(ctx context.Context, pipe redis.Pipeliner) func() int64 {
 	cmds := make([]*redis.IntCmd, Partitions)
 	for p := range Partitions {
 		cmds[p] = pipe.ZCard(ctx, s.k.timers(p))
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return 0, fmt.Errorf("rdb: count timers: %w", err)
+	return func() int64 {
+		var n int64
+		for _, c := range cmds {
+			n += c.Val()
+		}
+		return n
 	}
-	var n int64
-	for _, c := range cmds {
-		n += c.Val()
+}
+
+// Gauges is the shared state behind the metrics' shared gauges (see ReadGauges).
+type Gauges struct {
+	OpenCases     map[string]int64 // the OpenCases table
+	OpenAlerts    map[string]int64 // the OpenAlerts table (case alerts)
+	SystemAlerts  []AlertDoc       // every system alert, any state
+	TimersPending int64
+}
+
+// ReadGauges reads, in one pipelined round trip, what the shared gauges of /metrics show.
+func (s *Store) ReadGauges(ctx context.Context) (Gauges, error) {
+	pipe := s.c.Pipeline()
+	cases := pipe.HGetAll(ctx, s.k.openCases())
+	al := pipe.HGetAll(ctx, s.k.openAlerts())
+	sys := pipe.HGetAll(ctx, s.k.sysAlerts())
+	timers := s.timersPending(ctx, pipe)
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return Gauges{}, fmt.Errorf("rdb: read gauges: %w", err)
 	}
-	return n, nil
+	g := Gauges{OpenCases: parseCounts(cases.Val()), OpenAlerts: parseCounts(al.Val()), TimersPending: timers()}
+	for k, v := range sys.Val() {
+		g.SystemAlerts = append(g.SystemAlerts, AlertDoc{ID: k, Doc: []byte(v)})
+	}
+	return g, nil
 }
 
 // ScheduleTimers writes thresholds directly (case id → business time), as a commit would.
