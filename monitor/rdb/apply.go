@@ -60,7 +60,7 @@ func (s *Store) ClaimDirty(ctx context.Context, realNow time.Time, lease time.Du
 	return ids, more, nil
 }
 
-// DirtyCount returns how many cases wait to be applied (for metrics and tests).
+// DirtyCount returns how many cases wait to be applied (tests and benchmarks wait on it).
 func (s *Store) DirtyCount(ctx context.Context) (int64, error) {
 	pipe := s.c.Pipeline()
 	cmds := make([]*redis.IntCmd, Partitions)

@@ -33,7 +33,8 @@ func (k keys) table(t Table, period string) string {
 	}
 }
 
-// Figures reads a table: field → count.
+// Figures reads a table: field → count (the service reads several at once: FiguresOf,
+// OverviewFigures, ReadGauges; tests read one).
 func (s *Store) Figures(ctx context.Context, t Table, period string) (map[string]int64, error) {
 	m, err := s.c.HGetAll(ctx, s.k.table(t, period)).Result()
 	if err != nil {
