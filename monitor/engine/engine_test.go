@@ -386,18 +386,8 @@ func TestLoadingACalendarMovesAProvisionalDeadline(t *testing.T) {
 // next kept all of them claiming in a loop, forever: 1.5k empty claims a second.)
 func TestIdleApplierDoesNotSpin(t *testing.T) {
 	t.Parallel()
-	store := rdbtest.Store(t)
-	app, err := engine.NewApplier(engine.ApplierOptions{Store: store, Workers: 8, Poll: time.Hour,
-		Rules: func() engine.Rules {
-			return engine.Rules{Catalog: catalog, Calendar: workday.Builtin(), Loc: shanghai}
-		}, Clock: clock.Manual(at("2026-03-26 09:00"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = app.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	app, stop := runIdleApplier(t, time.Hour)
+	defer stop()
 	// Each worker looks once at start; then three wake-ups with nothing to do. Real time
 	// passes only so a spinning applier would show (plumbing, not a business deadline).
 	for range 3 {
@@ -447,8 +437,19 @@ func TestCommitReportsReceiptOfBackfilledEvents(t *testing.T) {
 // round per poll, not eight.
 func TestIdleApplierPollsWithOneWorker(t *testing.T) {
 	t.Parallel()
-	store := rdbtest.Store(t)
-	app, err := engine.NewApplier(engine.ApplierOptions{Store: store, Workers: 8, Poll: 20 * time.Millisecond,
+	app, stop := runIdleApplier(t, 20*time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // plumbing: let about 15 polls pass
+	stop()
+	// 8 rounds at start, then one per poll (15, give or take a slow machine's timers).
+	if n := app.Rounds(); n > 8+30 {
+		t.Errorf("an idle applier made %d claims in 15 polls of 8 workers", n)
+	}
+}
+
+// runIdleApplier runs an applier of 8 workers with nothing to do; stop ends it and waits.
+func runIdleApplier(t *testing.T, poll time.Duration) (app *engine.Applier, stop func()) {
+	t.Helper()
+	app, err := engine.NewApplier(engine.ApplierOptions{Store: rdbtest.Store(t), Workers: 8, Poll: poll,
 		Rules: func() engine.Rules {
 			return engine.Rules{Catalog: catalog, Calendar: workday.Builtin(), Loc: shanghai}
 		}, Clock: clock.Manual(at("2026-03-26 09:00"))})
@@ -458,11 +459,5 @@ func TestIdleApplierPollsWithOneWorker(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = app.Run(ctx); close(done) }()
-	time.Sleep(300 * time.Millisecond) // plumbing: let about 15 polls pass
-	cancel()
-	<-done
-	// 8 rounds at start, then one per poll (15, give or take a slow machine's timers).
-	if n := app.Rounds(); n > 8+30 {
-		t.Errorf("an idle applier made %d claims in 15 polls of 8 workers", n)
-	}
+	return app, func() { cancel(); <-done }
 }
