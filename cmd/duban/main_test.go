@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/duban-gov/duban/internal/testredis"
 )
 
 // result is what one run printed and returned.
@@ -66,19 +68,19 @@ func TestExitCodes(t *testing.T) {
 		{"no redis", nil, []string{"serve"}, 2, "duban demo"},
 		{"no redis, no subcommand", nil, nil, 2, "duban demo"},
 		{"serve with Redis down", map[string]string{"DUBAN_REDIS_URL": "redis://127.0.0.1:1/0"}, []string{"serve"}, 1, "connect to Redis"},
-		{"serve with an argument", redis, []string{"serve", "now"}, 2, "no arguments"},
-		{"unknown subcommand", nil, []string{"srve"}, 2, "usage:"},
-		{"unknown flag", nil, []string{"serve", "--listen", ":1"}, 2, "flag provided but not defined"},
+		{"serve with an argument", redis, []string{"serve", "now"}, 2, `unexpected argument "now"`},
+		{"unknown subcommand", nil, []string{"srve"}, 2, `unknown command "srve"`},
+		{"unknown flag", nil, []string{"serve", "--listen", ":1"}, 2, "unknown flag --listen"},
 		{"rank bad month", redis, []string{"rank", "2026-13"}, 2, `"2026-13" is not YYYY-MM`},
 		{"rank short month", redis, []string{"rank", "--force", "2026-3"}, 2, "YYYY-MM"},
 		{"rank no month", redis, []string{"rank"}, 2, "YYYY-MM"},
-		{"rank flags after the month", redis, []string{"rank", "2026-03", "--force"}, 2, "YYYY-MM"},
+		{"rank two months", redis, []string{"rank", "2026-03", "2026-04"}, 2, "one month"},
 		{"rank bad config", nil, []string{"rank", "--config", badConfig, "2026-03"}, 2, "ranking.schedule"},
 		{"rank a month not begun", redis, []string{"rank", "2099-01"}, 2, "has not begun"},
 		{"import no file", redis, []string{"import"}, 2, "FILE"},
 		{"import missing file", redis, []string{"import", "/nonexistent/events.ndjson"}, 1, "no such file"},
 		{"import without a catalogue", redis, []string{"import", events}, 2, "no catalogue is configured"},
-		{"demo with an argument", nil, []string{"demo", "now"}, 2, "no arguments"},
+		{"demo with an argument", nil, []string{"demo", "now"}, 2, `unexpected argument "now"`},
 		{"help", nil, []string{"help"}, 0, ""},
 	}
 	for _, c := range cases {
@@ -100,5 +102,87 @@ func TestSimulatedClockWarns(t *testing.T) {
 	if !strings.Contains(r.stderr, "level=WARN") || !strings.Contains(r.stderr, "simulated business clock") ||
 		!strings.Contains(r.stderr, "2026-03-02T09:00:00") {
 		t.Errorf("no warning about the simulated clock:\n%s", r.stderr)
+	}
+}
+
+// The help forms: the list of commands, or one command's usage and flags, on stdout with
+// exit code 0.
+func TestHelp(t *testing.T) {
+	list := []string{"\tserve ", "\tdemo ", "\trank ", "\timport ", "\tversion ", "\thelp ", "Exit codes:"}
+	rank := []string{"usage: duban rank [flags] YYYY-MM\n", "--config FILE", "--force", "-h, --help"}
+	imp := []string{"usage: duban import [flags] FILE\n", "--config FILE", "--format format", "--historical"}
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"--help", []string{"--help"}, list},
+		{"-h", []string{"-h"}, list},
+		{"help", []string{"help"}, list},
+		{"--config then --help", []string{"--config", "/nonexistent.yaml", "--help"}, list},
+		{"help rank", []string{"help", "rank"}, rank},
+		{"rank --help", []string{"rank", "--help"}, rank},
+		{"rank -h after the month", []string{"rank", "2026-03", "-h"}, rank},
+		{"help import", []string{"help", "import"}, imp},
+		{"import --help", []string{"import", "--help"}, imp},
+		{"serve --help", []string{"serve", "--help"}, []string{"usage: duban serve [flags]\n", "duban demo", "--config FILE"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := runWith(t, nil, c.args...)
+			if r.code != 0 || r.stderr != "" {
+				t.Fatalf("duban %s: code %d, stderr %q", strings.Join(c.args, " "), r.code, r.stderr)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("duban %s: no %q in\n%s", strings.Join(c.args, " "), w, r.stdout)
+				}
+			}
+		})
+	}
+}
+
+// --version prints what `duban version` prints, wherever it stands among the top-level flags.
+func TestVersionFlag(t *testing.T) {
+	want := runWith(t, nil, "version").stdout
+	for _, args := range [][]string{{"--version"}, {"-version"}, {"--config", "/nonexistent.yaml", "--version"}} {
+		if r := runWith(t, nil, args...); r.code != 0 || r.stdout != want || r.stderr != "" {
+			t.Errorf("duban %s: code %d, stdout %q, stderr %q; want %q", strings.Join(args, " "), r.code, r.stdout, r.stderr, want)
+		}
+	}
+}
+
+// Flags before, between or after the arguments mean the same; "--" ends them.
+func TestFlagsAfterArguments(t *testing.T) {
+	t.Parallel()
+	url, prefix := testredis.New(t)
+	cfg := writeFile(t, "duban.yaml", e2eConfig)
+	// No DUBAN_CONFIG: the catalogue's two departments come from --config wherever it stands.
+	env := map[string]string{"DUBAN_REDIS_URL": url, "DUBAN_REDIS_PREFIX": prefix,
+		"DUBAN_CLOCK_START": "2026-04-06T09:00:00+08:00"}
+	csv := writeFile(t, "events.csv", importCSV)
+	steps := []struct {
+		args   []string
+		code   int
+		stdout string // a regular expression
+		stderr string // a regular expression
+	}{
+		{[]string{"rank", "2026-03", "--config", cfg}, 0, `^published 2026-03: 2 departments, 0 ranked, `, ``},
+		{[]string{"rank", "--config", cfg, "2026-03"}, 1, `^$`, `duban rank: 2026-03 is already published`},
+		{[]string{"rank", "2026-03", "--config=" + cfg, "--force"}, 0, `^published 2026-03: 2 departments, `, ``},
+		{[]string{"--config", cfg, "rank", "--force", "2026-03"}, 0, `^published 2026-03: 2 departments, `, ``},
+		{[]string{"rank", "--force", "--config", cfg, "--", "--force"}, 2, `^$`, `duban rank: month "--force" is not YYYY-MM`},
+		{[]string{"import", csv, "--historical", "--config", cfg}, 0,
+			`^` + regexp.QuoteMeta(csv+": 2 accepted, 0 duplicates, 0 rejected (historical: received_at = at)") + "\n$", ``},
+		{[]string{"import", "--config", cfg, csv, "--format", "csv"}, 0,
+			`^` + regexp.QuoteMeta(csv+": 0 accepted, 2 duplicates, 0 rejected") + "\n$", ``},
+	}
+	for _, s := range steps {
+		r := runWith(t, env, s.args...)
+		if r.code != s.code || !regexp.MustCompile(s.stdout).MatchString(r.stdout) ||
+			!regexp.MustCompile(s.stderr).MatchString(r.stderr) {
+			t.Errorf("duban %s: code %d\nstdout:\n%s\nstderr:\n%s\nwant code %d, stdout %s, stderr %s",
+				strings.Join(s.args, " "), r.code, r.stdout, r.stderr, s.code, s.stdout, s.stderr)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 
 	"github.com/duban-gov/duban/internal/config"
@@ -35,22 +36,20 @@ func requireRedis(cfg *config.Config) error {
 	return nil
 }
 
-func (c *cli) serveCmd(ctx context.Context, args []string) error {
-	fs, path := c.flags("serve")
-	if err := parse(fs, args); err != nil {
-		return err
+func (c *cli) serveCmd(*flag.FlagSet) runner {
+	return func(ctx context.Context, args []string) error {
+		if len(args) > 0 {
+			return usagef("unexpected argument %q", args[0])
+		}
+		cfg, err := c.loadConfig()
+		if err != nil {
+			return err
+		}
+		if err := requireRedis(cfg); err != nil {
+			return err
+		}
+		return c.serve(ctx, cfg)
 	}
-	if fs.NArg() > 0 {
-		return usagef("serve takes no arguments, got %q", fs.Args())
-	}
-	cfg, err := c.loadConfig(*path)
-	if err != nil {
-		return err
-	}
-	if err := requireRedis(cfg); err != nil {
-		return err
-	}
-	return c.serve(ctx, cfg)
 }
 
 // serve runs the service on cfg until ctx ends, then drains in-flight work within 10 s
