@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"time"
 )
@@ -57,9 +59,9 @@ func parseMonth(s string) (int, time.Month, error) {
 
 // importCmd backfills events from a file: `duban import [--format ndjson|csv]
 // [--historical] FILE`, FILE "-" being standard input.
-func (c *cli) importCmd(fs *flag.FlagSet) runner {
-	format := fs.String("format", "", "the file's `format`: ndjson or csv (default: from its extension)")
-	historical := fs.Bool("historical", false, "set each event's received_at to its own at: records kept before duban watched (no late_report)")
+func (c *cli) importCmd(flags *flag.FlagSet) runner {
+	format := flags.String("format", "", "the file's `format`: ndjson or csv (default: from its extension)")
+	historical := flags.Bool("historical", false, "set each event's received_at to its own at: records kept before duban watched (no late_report)")
 	return func(ctx context.Context, args []string) error {
 		if len(args) != 1 {
 			return usagef("expected one FILE (NDJSON or CSV, - for standard input), got %d arguments", len(args))
@@ -68,6 +70,10 @@ func (c *cli) importCmd(fs *flag.FlagSet) runner {
 		// Checked before the configuration, so a typo in the file name is reported as such.
 		if file != "-" {
 			if st, err := os.Stat(file); err != nil {
+				var pe *fs.PathError
+				if errors.As(err, &pe) {
+					err = fmt.Errorf("%s: %w", file, pe.Err) // not "stat FILE: …"
+				}
 				return err
 			} else if st.IsDir() {
 				return fmt.Errorf("%s is a directory", file)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -64,21 +65,14 @@ func TestExitCodes(t *testing.T) {
 		{"bad config key", nil, []string{"serve", "--config", badConfig}, 2, "ranking.schedule"},
 		{"bad config from DUBAN_CONFIG", map[string]string{"DUBAN_CONFIG": badConfig}, nil, 2, "ranking.schedule"},
 		{"bad env value", map[string]string{"DUBAN_LISTEN": "nowhere"}, []string{"serve"}, 2, "DUBAN_LISTEN"},
-		{"missing config file", nil, []string{"serve", "--config", "/nonexistent/duban.yaml"}, 2, "/nonexistent/duban.yaml"},
 		{"no redis", nil, []string{"serve"}, 2, "duban demo"},
 		{"no redis, no subcommand", nil, nil, 2, "duban demo"},
-		{"serve with Redis down", map[string]string{"DUBAN_REDIS_URL": "redis://127.0.0.1:1/0"}, []string{"serve"}, 1, "connect to Redis"},
 		{"serve with an argument", redis, []string{"serve", "now"}, 2, `unexpected argument "now"`},
-		{"unknown subcommand", nil, []string{"srve"}, 2, `unknown command "srve"`},
-		{"unknown flag", nil, []string{"serve", "--listen", ":1"}, 2, "unknown flag --listen"},
-		{"rank bad month", redis, []string{"rank", "2026-13"}, 2, `"2026-13" is not YYYY-MM`},
 		{"rank short month", redis, []string{"rank", "--force", "2026-3"}, 2, "YYYY-MM"},
 		{"rank no month", redis, []string{"rank"}, 2, "YYYY-MM"},
 		{"rank two months", redis, []string{"rank", "2026-03", "2026-04"}, 2, "one month"},
 		{"rank bad config", nil, []string{"rank", "--config", badConfig, "2026-03"}, 2, "ranking.schedule"},
-		{"rank a month not begun", redis, []string{"rank", "2099-01"}, 2, "has not begun"},
 		{"import no file", redis, []string{"import"}, 2, "FILE"},
-		{"import missing file", redis, []string{"import", "/nonexistent/events.ndjson"}, 1, "no such file"},
 		{"import without a catalogue", redis, []string{"import", events}, 2, "no catalogue is configured"},
 		{"demo with an argument", nil, []string{"demo", "now"}, 2, `unexpected argument "now"`},
 		{"help", nil, []string{"help"}, 0, ""},
@@ -88,6 +82,90 @@ func TestExitCodes(t *testing.T) {
 			r := runWith(t, c.env, c.args...)
 			if r.code != c.code || !strings.Contains(r.stderr, c.stderr) {
 				t.Fatalf("duban %s: code %d, stderr:\n%s\nwant code %d and %q", strings.Join(c.args, " "), r.code, r.stderr, c.code, c.stderr)
+			}
+		})
+	}
+}
+
+// closedPort returns 127.0.0.1:<a port nothing listens on>.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// messages drops the log records (slog's text lines) from stderr, leaving what the program
+// itself said.
+func messages(stderr string) string {
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(stderr, "\n") {
+		if !strings.HasPrefix(l, "time=") {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// Every failure is one line naming the command, followed, for a usage error only, by the
+// command's usage line; exit code 2 for usage and configuration errors, 1 for runtime
+// failures.
+func TestErrorLines(t *testing.T) {
+	down := closedPort(t)
+	noRedis := map[string]string{"DUBAN_REDIS_URL": "redis://" + down + "/0"}
+	future := map[string]string{"DUBAN_REDIS_URL": "redis://" + down + "/0", "DUBAN_CLOCK_START": "2026-12-07T09:00:00+08:00"}
+	badKey := writeFile(t, "duban.yaml", "ranking: {schedule: \"0 2 2 * * *\"}\n")
+	unknownKey := writeFile(t, "duban.yaml", "listn: \":1\"\n")
+	events := writeFile(t, "events.ndjson", importNDJSON)
+	rankUsage := "usage: duban rank [flags] YYYY-MM\nRun 'duban help rank' for details.\n"
+	unreachable := "connect to Redis redis://" + down + ": rdb: ping: dial tcp " + down + ": connect: connection refused\n"
+	cases := []struct {
+		name   string
+		env    map[string]string
+		args   []string
+		code   int
+		stderr string // exactly, or the first line's start when it ends in "…"
+	}{
+		{"unknown subcommand", nil, []string{"srve", "--force"}, 2,
+			"duban: unknown command \"srve\"\nRun 'duban help' for the list of commands.\n"},
+		{"help for an unknown subcommand", nil, []string{"help", "srve"}, 2,
+			"duban help: unknown command \"srve\"\nRun 'duban help' for the list of commands.\n"},
+		{"bad flag", nil, []string{"rank", "2026-03", "--forse"}, 2, "duban rank: unknown flag --forse\n" + rankUsage},
+		{"flag without its value", nil, []string{"rank", "2026-03", "--config"}, 2, "duban rank: flag --config needs a value\n" + rankUsage},
+		{"bad flag value", nil, []string{"rank", "--force=maybe", "2026-03"}, 2,
+			"duban rank: invalid boolean value \"maybe\" for -force: parse error\n" + rankUsage},
+		{"bad month format", nil, []string{"rank", "2026-3"}, 2, "duban rank: month \"2026-3\" is not YYYY-MM, like 2026-03\n" + rankUsage},
+		{"no month", nil, []string{"rank"}, 2, "duban rank: expected one month, YYYY-MM, got 0 arguments\n" + rankUsage},
+		{"month not begun", future, []string{"rank", "2027-01"}, 1, "duban rank: month 2027-01 has not begun\n"},
+		{"missing config file", nil, []string{"rank", "2026-03", "--config", "/nonexistent/duban.yaml"}, 2,
+			"duban rank: configuration error: read configuration: open /nonexistent/duban.yaml: no such file or directory\n"},
+		{"bad config value", nil, []string{"serve", "--config", badKey}, 2,
+			"duban serve: configuration error: ranking.schedule: \"0 2 2 * * *\" is not a 5-field cron schedule: expected exactly 5 fields, found 6: [0 2 2 * * *]\n"},
+		{"unknown config key", map[string]string{"DUBAN_CONFIG": unknownKey}, []string{"import", events}, 2,
+			"duban import: configuration error: listn: unknown key (known: …"},
+		{"no Redis", nil, []string{"rank", "2026-03"}, 2, "duban rank: configuration error: " + errNoRedis.Error() + "\n"},
+		{"Redis unreachable: serve", noRedis, nil, 1, "duban serve: " + unreachable},
+		{"Redis unreachable: rank", noRedis, []string{"rank", "2026-03"}, 1, "duban rank: " + unreachable},
+		{"Redis unreachable: import", map[string]string{"DUBAN_CONFIG": writeFile(t, "duban.yaml", e2eConfig),
+			"DUBAN_REDIS_URL": "redis://" + down + "/0"}, []string{"import", events}, 1, "duban import: " + unreachable},
+		{"missing input file", noRedis, []string{"import", "/nonexistent/events.ndjson"}, 1,
+			"duban import: /nonexistent/events.ndjson: no such file or directory\n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := runWith(t, c.env, c.args...)
+			got := messages(r.stderr)
+			ok := got == c.stderr
+			if start, cut := strings.CutSuffix(c.stderr, "…"); cut {
+				ok = strings.HasPrefix(got, start) && strings.Count(got, "\n") == 1
+			}
+			if r.code != c.code || !ok || r.stdout != "" {
+				t.Errorf("duban %s: code %d, stdout %q, stderr:\n%s\nwant code %d and stderr:\n%s",
+					strings.Join(c.args, " "), r.code, r.stdout, r.stderr, c.code, c.stderr)
 			}
 		})
 	}

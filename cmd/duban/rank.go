@@ -21,7 +21,7 @@ func (c *cli) rank(ctx context.Context, cfg *config.Config, year int, month time
 	clk := c.businessClock(cfg)
 	m := ranking.Month{Year: year, Month: month}
 	if m.Start(cfg.Location).After(clk.Now()) {
-		return usagef("month %s has not begun", m)
+		return fmt.Errorf("month %s has not begun", m) // a runtime failure: exit code 1
 	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
