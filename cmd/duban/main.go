@@ -29,6 +29,7 @@ import (
 	"syscall"
 
 	"github.com/duban-gov/duban/internal/config"
+	"github.com/duban-gov/duban/monitor/rdb"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=v1.2.3".
@@ -41,6 +42,8 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
+	// The Redis client's own log lines, at debug level: below what is printed.
+	rdb.SetClientLogger(slog.New(slog.NewTextHandler(os.Stderr, nil)).With("component", "redis"))
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
