@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"net"
 	"os"
 	"path/filepath"
@@ -262,5 +263,25 @@ func TestFlagsAfterArguments(t *testing.T) {
 			t.Errorf("duban %s: code %d\nstdout:\n%s\nstderr:\n%s\nwant code %d, stdout %s, stderr %s",
 				strings.Join(s.args, " "), r.code, r.stdout, r.stderr, s.code, s.stdout, s.stderr)
 		}
+	}
+}
+
+// docs/cli.md describes every command and every flag the program defines.
+func TestCLIDocCoversEveryCommand(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "cli.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &cli{}
+	for _, cmd := range commands {
+		if !strings.Contains(string(doc), "### `duban "+cmd.name) {
+			t.Errorf("docs/cli.md has no section for duban %s", cmd.name)
+		}
+		fs, _ := c.flagSet(cmd)
+		fs.VisitAll(func(f *flag.Flag) {
+			if !strings.Contains(string(doc), "`--"+f.Name) && !strings.Contains(string(doc), "[--"+f.Name) {
+				t.Errorf("docs/cli.md does not mention duban %s --%s", cmd.name, f.Name)
+			}
+		})
 	}
 }
