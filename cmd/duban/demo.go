@@ -47,7 +47,7 @@ func (c *cli) demo(ctx context.Context, cfg *config.Config) error {
 	if cfg.Catalog == nil {
 		cat, err := simulate.District()
 		if err != nil {
-			return fmt.Errorf("demo: the sample district's catalogue: %w", err)
+			return fmt.Errorf("the sample district's catalogue: %w", err)
 		}
 		cfg.Catalog, cfg.CatalogYAML = cat, simulate.DistrictYAML()
 	}
@@ -66,7 +66,7 @@ func (c *cli) demo(ctx context.Context, cfg *config.Config) error {
 
 	mr := miniredis.NewMiniRedis()
 	if err := mr.Start(); err != nil { // 127.0.0.1, a free port
-		return fmt.Errorf("demo: start the embedded Redis: %w", err)
+		return fmt.Errorf("start the embedded Redis: %w", err)
 	}
 	defer mr.Close()
 	tickCtx, stopTick := context.WithCancel(context.WithoutCancel(ctx))
@@ -78,7 +78,7 @@ func (c *cli) demo(ctx context.Context, cfg *config.Config) error {
 	clk := c.businessClock(cfg)
 	store, err := rdb.Open(ctx, rdb.Options{Addrs: []string{mr.Addr()}, Prefix: cfg.Redis.Prefix})
 	if err != nil {
-		return fmt.Errorf("demo: connect to the embedded Redis: %w", err)
+		return fmt.Errorf("connect to the embedded Redis: %w", err)
 	}
 	defer store.Close()
 	svc, err := newService(withAnonymousViewers(ctx), cfg, store, clk, c.log)

@@ -110,7 +110,7 @@ func TestImportCommandErrors(t *testing.T) {
 		{"a directory", env, []string{"import", t.TempDir()}, 1, "is a directory"},
 		{"a header with a typo", env, []string{"import", badHeader}, 1, `header column 7, "handlr", is not an event field`},
 		{"a text file read as CSV", env, []string{"import", "--format", "csv", text}, 1, "line 1: the header is not valid CSV"},
-		{"flags after the file", env, []string{"import", events, "--historical"}, 2, "one FILE"},
+		{"two files", env, []string{"import", events, text}, 2, "one FILE"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

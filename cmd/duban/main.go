@@ -8,7 +8,11 @@
 //	duban rank [--config FILE] [--force] YYYY-MM
 //	duban import [--config FILE] [--format ndjson|csv] [--historical] FILE
 //	                                     backfill events from NDJSON or CSV (FILE - is stdin)
-//	duban version
+//	duban version, duban --version
+//	duban help [COMMAND], duban --help
+//
+// Flags may come before or after the arguments. docs/cli.md describes the commands and
+// their exit codes.
 package main
 
 import (
@@ -25,6 +29,7 @@ import (
 	"syscall"
 
 	"github.com/duban-gov/duban/internal/config"
+	"github.com/duban-gov/duban/monitor/rdb"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=v1.2.3".
@@ -37,29 +42,17 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
+	// The Redis client's own log lines, at debug level: below what is printed.
+	rdb.SetClientLogger(slog.New(slog.NewTextHandler(os.Stderr, nil)).With("component", "redis"))
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
 }
 
-const usage = `usage:
-  duban [serve] [--config FILE]          run the service (the default)
-  duban demo [--config FILE]             run the service on an embedded Redis, with demo traffic
-  duban rank [--config FILE] [--force] YYYY-MM
-                                         build a month's ranking (--force rebuilds a published one)
-  duban import [--config FILE] [--format ndjson|csv] [--historical] FILE
-                                         backfill events from an NDJSON or CSV file (- reads
-                                         standard input); exits 1 when events were rejected
-  duban version                          print the version
-
-The configuration file is --config or DUBAN_CONFIG; DUBAN_LISTEN, DUBAN_REDIS_URL,
-DUBAN_TIMEZONE, DUBAN_CLOCK_START and DUBAN_CLOCK_RATE override it.
-`
-
-// Exit codes (CONTRACT.md, "The program").
+// Exit codes, the same for every command.
 const (
 	exitOK     = 0
-	exitFailed = 1
+	exitFailed = 1 // a runtime failure: Redis unreachable, a month not begun, rejected events
 	exitConfig = 2 // a configuration or usage error
 )
 
@@ -68,17 +61,7 @@ type cli struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	log            *slog.Logger
-}
-
-// command is one subcommand: it parses its own flags and arguments from args.
-type command func(c *cli, ctx context.Context, args []string) error
-
-var commands = map[string]command{
-	"serve":   (*cli).serveCmd,
-	"demo":    (*cli).demoCmd,
-	"rank":    (*cli).rankCmd,
-	"import":  (*cli).importCmd,
-	"version": (*cli).versionCmd,
+	configPath     string // --config
 }
 
 // run is the whole program but for the process: it returns the exit code. ctx ends on
@@ -90,28 +73,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		getenv: getenv,
 		log:    slog.New(slog.NewTextHandler(stderr, nil)),
 	}
-	name := "serve"
-	if len(args) > 0 && (len(args[0]) == 0 || args[0][0] != '-') {
-		name, args = args[0], args[1:]
-	}
-	switch name {
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return exitOK
-	}
-	cmd, ok := commands[name]
-	if !ok {
-		fmt.Fprintf(stderr, "duban: unknown command %q\n\n%s", name, usage)
+	name, args := commandOf(args)
+	cmd := lookup(name)
+	if cmd == nil {
+		fmt.Fprintf(stderr, "duban: unknown command %q\n%s", name, listHint)
 		return exitConfig
 	}
-	return c.exit(name, cmd(c, ctx, args))
+	fs, runCmd := c.flagSet(cmd)
+	pos, err := parseArgs(fs, args)
+	if err == nil {
+		err = runCmd(ctx, pos)
+	}
+	return c.exit(cmd, err)
 }
 
-// usageError is a bad command line; its message is printed with the usage, unless the flag
-// package has printed both already.
+// listHint follows an unknown command.
+const listHint = "Run 'duban help' for the list of commands.\n"
+
+// usageError is a bad command line: its message is printed with the command's usage line.
 type usageError struct {
-	msg     string
-	printed bool
+	msg string
+	// general: the mistake is about the commands themselves (`duban help nosuch`), so the
+	// hint is the list of commands.
+	general bool
 }
 
 func (e *usageError) Error() string { return e.msg }
@@ -120,66 +104,53 @@ func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// exit prints err, if any, and maps it to an exit code.
-func (c *cli) exit(name string, err error) int {
+// exit prints err, if any, as one line naming the command, and maps it to the exit code:
+// 2 with the usage line for a usage error, 2 for a configuration error, 1 for anything
+// else. --help prints the command's help on stdout and exits 0.
+func (c *cli) exit(cmd *command, err error) int {
 	var (
 		ue *usageError
 		ce *config.Error
 	)
 	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		c.printHelp(c.stdout, cmd)
 		return exitOK
 	case errors.As(err, &ue):
-		if !ue.printed {
-			fmt.Fprintf(c.stderr, "duban %s: %v\n\n%s", name, err, usage)
+		fmt.Fprintf(c.stderr, "duban %s: %v\n", cmd.name, err)
+		if ue.general {
+			fmt.Fprint(c.stderr, listHint)
+		} else {
+			fmt.Fprintf(c.stderr, "usage: %s\nRun 'duban help %s' for details.\n", cmd.usageLine(), cmd.name)
 		}
 		return exitConfig
 	case errors.As(err, &ce), errors.Is(err, errNoRedis):
-		fmt.Fprintf(c.stderr, "duban %s: configuration error: %v\n", name, err)
+		fmt.Fprintf(c.stderr, "duban %s: configuration error: %v\n", cmd.name, err)
 		return exitConfig
 	}
-	fmt.Fprintf(c.stderr, "duban %s: %v\n", name, err)
+	fmt.Fprintf(c.stderr, "duban %s: %v\n", cmd.name, err)
 	return exitFailed
 }
 
-// flags returns a flag set for a subcommand with the --config flag every one takes.
-func (c *cli) flags(name string) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet("duban "+name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	path := fs.String("config", "", "configuration `FILE` (default $DUBAN_CONFIG)")
-	return fs, path
-}
-
-// parse parses a subcommand's flags, turning a flag error into a usage error; the flag
-// package has already printed its message and the flags.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return &usageError{msg: err.Error(), printed: true}
-	}
-	return nil
-}
-
 // loadConfig loads the configuration from --config, else DUBAN_CONFIG, else defaults.
-func (c *cli) loadConfig(path string) (*config.Config, error) {
+func (c *cli) loadConfig() (*config.Config, error) {
+	path := c.configPath
 	if path == "" {
 		path = c.getenv("DUBAN_CONFIG")
 	}
 	return config.Load(path, c.getenv)
 }
 
-func (c *cli) versionCmd(_ context.Context, args []string) error {
-	fs, _ := c.flags("version")
-	if err := parse(fs, args); err != nil {
-		return err
+func (c *cli) versionCmd(*flag.FlagSet) runner {
+	return func(_ context.Context, args []string) error {
+		if len(args) > 0 {
+			return usagef("unexpected argument %q", args[0])
+		}
+		fmt.Fprintf(c.stdout, "duban %s (%s)\n", buildVersion(), runtime.Version())
+		return nil
 	}
-	if fs.NArg() > 0 {
-		return usagef("version takes no arguments")
-	}
-	fmt.Fprintf(c.stdout, "duban %s (%s)\n", buildVersion(), runtime.Version())
-	return nil
 }
 
 // buildVersion is the -ldflags version, else the module version `go install` records,

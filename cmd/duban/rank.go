@@ -21,7 +21,7 @@ func (c *cli) rank(ctx context.Context, cfg *config.Config, year int, month time
 	clk := c.businessClock(cfg)
 	m := ranking.Month{Year: year, Month: month}
 	if m.Start(cfg.Location).After(clk.Now()) {
-		return usagef("month %s has not begun", m)
+		return fmt.Errorf("month %s has not begun", m) // a runtime failure: exit code 1
 	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
@@ -43,7 +43,7 @@ func (c *cli) rank(ctx context.Context, cfg *config.Config, year int, month time
 		return err
 	}
 	if !published {
-		return fmt.Errorf("rank: %s is %w (generated at %s); use --force to rebuild it, keeping this version",
+		return fmt.Errorf("%s is %w (generated at %s); use --force to rebuild it, keeping this version",
 			m, errAlreadyPublished, r.GeneratedAt.Format(time.RFC3339))
 	}
 	ranked := 0

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"time"
 
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/monitor/clock"
@@ -35,22 +37,20 @@ func requireRedis(cfg *config.Config) error {
 	return nil
 }
 
-func (c *cli) serveCmd(ctx context.Context, args []string) error {
-	fs, path := c.flags("serve")
-	if err := parse(fs, args); err != nil {
-		return err
+func (c *cli) serveCmd(*flag.FlagSet) runner {
+	return func(ctx context.Context, args []string) error {
+		if len(args) > 0 {
+			return usagef("unexpected argument %q", args[0])
+		}
+		cfg, err := c.loadConfig()
+		if err != nil {
+			return err
+		}
+		if err := requireRedis(cfg); err != nil {
+			return err
+		}
+		return c.serve(ctx, cfg)
 	}
-	if fs.NArg() > 0 {
-		return usagef("serve takes no arguments, got %q", fs.Args())
-	}
-	cfg, err := c.loadConfig(*path)
-	if err != nil {
-		return err
-	}
-	if err := requireRedis(cfg); err != nil {
-		return err
-	}
-	return c.serve(ctx, cfg)
 }
 
 // serve runs the service on cfg until ctx ends, then drains in-flight work within 10 s
@@ -71,12 +71,23 @@ func (c *cli) serve(ctx context.Context, cfg *config.Config) error {
 	return svc.run(ctx, listenHook(ctx))
 }
 
-// openStore connects to the configured Redis.
+// redisStartTimeout bounds the first contact with Redis: a command started against a
+// Redis that is down or does not answer fails within it (exit code 1) rather than waiting
+// on the client's retries — a sentinel address that refuses connections held
+// `duban serve` for over half a minute.
+const redisStartTimeout = 5 * time.Second
+
+// openStore connects to the configured Redis, within redisStartTimeout.
 func openStore(ctx context.Context, cfg *config.Config) (*rdb.Store, error) {
-	store, err := rdb.Open(ctx, rdb.Options{Mode: rdb.Mode(cfg.Redis.Mode), Addrs: cfg.Redis.Addrs,
+	start, cancel := context.WithTimeout(ctx, redisStartTimeout)
+	defer cancel()
+	store, err := rdb.Open(start, rdb.Options{Mode: rdb.Mode(cfg.Redis.Mode), Addrs: cfg.Redis.Addrs,
 		MasterName: cfg.Redis.MasterName, DB: cfg.Redis.DB, Username: cfg.Redis.Username,
 		Password: cfg.Redis.Password, TLS: cfg.Redis.TLS, Prefix: cfg.Redis.Prefix})
 	if err != nil {
+		if ctx.Err() == nil && errors.Is(start.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("no answer within %s", redisStartTimeout)
+		}
 		return nil, fmt.Errorf("connect to Redis %s: %w", cfg.Redis.Redacted(), err)
 	}
 	return store, nil

@@ -220,7 +220,7 @@ func metricsGuard(token *config.Hash, h http.Handler) http.Handler {
 func (s *service) run(ctx context.Context, onListen func(addr string)) error {
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+		return err // "listen tcp :8080: bind: address already in use": net says it all
 	}
 	srv := &http.Server{
 		Handler:           s.handler,
