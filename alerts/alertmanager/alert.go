@@ -10,13 +10,79 @@
 package alertmanager
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/duban-gov/duban/alerts"
+	"github.com/duban-gov/duban/monitor"
 )
+
+// System is the value of the `system` label of every forwarded alert: the same as the
+// external label of the shipped Prometheus configuration, so that one Alertmanager route
+// (`system="duban"`) takes both duban's alerts and the alerts of its Prometheus rules.
+const System = "duban"
+
+// Severity is the `severity` label of an alert of level l, in the vocabulary of the shipped
+// Prometheus rules: red is critical, yellow is warning.
+func Severity(l monitor.Level) string {
+	switch l {
+	case monitor.Red:
+		return "critical"
+	case monitor.Yellow:
+		return "warning"
+	}
+	return string(l)
+}
+
+// Handlers says how the alerts sent name the handlers (承办人) they are about — personal
+// data, which leaves duban only when the bureau configures it.
+type Handlers struct {
+	// Send sends handlers' names as they are (`alertmanager.send_handler_names`).
+	Send bool
+	// Key, when names are not sent, keys the pseudonym that stands for a handler in a
+	// fault_threshold alert's alert_id: "h" and the first 16 hex digits of
+	// HMAC-SHA256(Key, handler). It is the deployment's secret (rdb's AlertmanagerKey), so a
+	// pseudonym is the same on every replica and resend, yet cannot be recomputed from a
+	// list of names without it.
+	Key []byte
+}
+
+// pseudonym is the stand-in for a handler's name.
+func (h Handlers) pseudonym(handler string) string {
+	m := hmac.New(sha256.New, h.Key)
+	m.Write([]byte(handler))
+	return "h" + hex.EncodeToString(m.Sum(nil)[:8])
+}
+
+// id is the alert_id label: the alert's id, except that a fault_threshold alert's id ends
+// with its handler's name, replaced by a pseudonym unless names are sent.
+func (h Handlers) id(r *alerts.Record) string {
+	if h.Send || r.Kind != monitor.FaultThreshold || r.Handler == "" {
+		return r.ID
+	}
+	return alerts.FaultThresholdID(r.Year, r.Department, h.pseudonym(r.Handler))
+}
+
+// message is the summary and description: the alert's Chinese message, except that a
+// fault_threshold alert's message names its handler and is written anew without the name
+// unless names are sent. The messages of the other kinds name cases, never people.
+func (h Handlers) message(r *alerts.Record) string {
+	if h.Send || r.Kind != monitor.FaultThreshold {
+		return r.Message
+	}
+	reached := "已达上限"
+	if r.Faults > 0 {
+		reached = "已达" + strconv.Itoa(r.Faults) + "次"
+	}
+	return fmt.Sprintf("%s 一名承办人%d年度过错%s，不得定为称职（姓名不外发，请在督办系统中查看）",
+		r.Department, r.Year, reached)
+}
 
 // Alert is one alert as Alertmanager's API v2 takes it (postableAlert).
 type Alert struct {
@@ -30,31 +96,39 @@ type Alert struct {
 // CaseLink is the API path of a case, the link an alert's annotations carry.
 func CaseLink(caseID string) string { return "/api/v1/cases/" + url.PathEscape(caseID) }
 
-// FromRecord turns an alert record into Alertmanager's form.
+// FromRecord turns an alert record into Alertmanager's form; h says how handlers are named.
 //
 // Labels identify the alert and are what Alertmanager routes, groups and silences on:
-// alertname (the kind), severity (the level: yellow or red), department, matter, case_id
+// alertname (the kind), severity (critical for red, warning for yellow, as in the shipped
+// Prometheus rules), level (red or yellow), system ("duban"), department, matter, case_id
 // (case alerts only) and alert_id (one alert, so two alerts of one case and kind at
-// different deadlines stay apart). Empty values are left out, as Alertmanager treats them.
-// The state is not a label: acknowledging an alert must not make it a new one.
+// different deadlines stay apart; a fault_threshold alert's under a pseudonym, see
+// Handlers). Empty values are left out, as Alertmanager treats them. The state is not a
+// label: acknowledging an alert must not make it a new one.
 //
 // Annotations: summary and description (the Chinese message), state, due (the deadline's
-// last day, time alerts only), fired_at and case_url.
+// last day, time alerts only), fired_at, case_url, and handler only when h.Send. No
+// generatorURL is sent.
 //
 // startsAt is when the alert fired. An open alert gets endsAt = now + validFor, so that if
 // duban stops resending it Alertmanager resolves it by itself; an ended one gets the time it
 // was resolved or exempted. Neither is later than now (wall time), so that an alert ended
 // on a business clock running ahead of the wall clock still reads as ended.
-func FromRecord(r *alerts.Record, now time.Time, validFor time.Duration) Alert {
+func FromRecord(r *alerts.Record, now time.Time, validFor time.Duration, h Handlers) Alert {
 	labels := map[string]string{
-		"alertname": string(r.Kind), "severity": string(r.Level), "alert_id": r.ID,
+		"alertname": string(r.Kind), "severity": Severity(r.Level), "level": string(r.Level),
+		"system": System, "alert_id": h.id(r),
 	}
 	for k, v := range map[string]string{"department": r.Department, "matter": r.Matter, "case_id": r.CaseID} {
 		if v != "" {
 			labels[k] = v
 		}
 	}
-	ann := map[string]string{"summary": r.Message, "description": r.Message, "state": string(r.State)}
+	msg := h.message(r)
+	ann := map[string]string{"summary": msg, "description": msg, "state": string(r.State)}
+	if h.Send && r.Handler != "" {
+		ann["handler"] = r.Handler
+	}
 	if r.CaseID != "" {
 		ann["case_url"] = CaseLink(r.CaseID)
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -108,16 +110,12 @@ func TestRealAlertmanager(t *testing.T) {
 		got = find(list, red.ID)
 		return got != nil && find(list, yellow.ID) != nil
 	})
-	wantLabels := map[string]string{"alertname": "promise_overdue", "severity": "red", "department": "env",
-		"matter": "ENV-EIA-001", "case_id": "env-2026-000777", "alert_id": red.ID}
-	if len(got.Labels) != len(wantLabels) {
-		t.Errorf("labels %v, want %v", got.Labels, wantLabels)
-	}
-	for k, v := range wantLabels {
-		if got.Labels[k] != v {
-			t.Errorf("label %s = %q, want %q", k, got.Labels[k], v)
-		}
-	}
+	wantLabels := map[string]string{"alertname": "promise_overdue", "severity": "critical", "level": "red",
+		"system": "duban", "department": "env", "matter": "ENV-EIA-001", "case_id": "env-2026-000777", "alert_id": red.ID}
+	hasLabels(t, got, wantLabels)
+	hasLabels(t, find(testalertmanager.Alerts(t, am), yellow.ID), map[string]string{"alertname": "decision_due",
+		"severity": "warning", "level": "yellow", "system": "duban", "department": "transport",
+		"matter": "ENV-EIA-001", "case_id": "trn-2026-000001", "alert_id": yellow.ID})
 	if got.Annotations["summary"] != red.Message || got.Annotations["case_url"] != "/api/v1/cases/env-2026-000777" ||
 		got.Annotations["state"] != "firing" || got.Annotations["due"] != "2026-03-17" {
 		t.Errorf("annotations %v", got.Annotations)
@@ -153,6 +151,110 @@ func TestRealAlertmanager(t *testing.T) {
 		docs, _, err := s.OpenAlertmanagerAlerts(context.Background(), 0, 100)
 		return err == nil && len(docs) == 0
 	})
+}
+
+// hasLabels checks that a has exactly the labels want.
+func hasLabels(t *testing.T, a *testalertmanager.Alert, want map[string]string) {
+	t.Helper()
+	if a == nil {
+		t.Errorf("no alert with labels %v", want)
+		return
+	}
+	if len(a.Labels) != len(want) {
+		t.Errorf("labels %v, want %v", a.Labels, want)
+	}
+	for k, v := range want {
+		if a.Labels[k] != v {
+			t.Errorf("label %s = %q, want %q", k, a.Labels[k], v)
+		}
+	}
+}
+
+// faultThreshold is a handler's fault_threshold alert as the relay makes it: its id and
+// message name the handler.
+func faultThreshold(dept, handler string) alerts.Record {
+	at := time.Date(2026, 3, 20, 9, 0, 0, 0, cst)
+	return alerts.Record{ID: alerts.FaultThresholdID(2026, dept, handler), Kind: monitor.FaultThreshold,
+		Level: monitor.FaultThreshold.Level(), State: alerts.Firing, Department: dept, Handler: handler,
+		Year: 2026, Instant: at, FiredAt: at, Faults: 3, Updated: at, Revision: 1,
+		Message: "承办人 " + handler + "（" + dept + "）2026年度过错已达3次，不得定为称职"}
+}
+
+// By default no handler's name reaches Alertmanager — not in a label, an annotation, the
+// generator URL or anything else Alertmanager keeps, as its API returns it. A fault_threshold
+// alert goes under a pseudonym: one per handler, the same after a restart (one alert in
+// Alertmanager, not two). With send_handler_names the name is sent.
+func TestHandlerNamesToRealAlertmanager(t *testing.T) {
+	t.Parallel()
+	am := testalertmanager.Start(t)
+	s := rdbtest.Store(t)
+	zhang, li := faultThreshold("env", "zhang.san"), faultThreshold("env", "li.si")
+	caseAlert := record("env-2026-000777", "env", monitor.PromiseOverdue)
+	caseAlert.Handler = "zhang.san"
+	fire(t, s, zhang, li, caseAlert)
+	stop := run(t, alertmanager.Options{Store: s, URL: am, Resend: 200 * time.Millisecond})
+
+	var fts []testalertmanager.Alert
+	eventually(t, "the three alerts in Alertmanager", func() bool {
+		fts = fts[:0]
+		list := testalertmanager.Alerts(t, am)
+		for _, a := range list {
+			if a.Labels["alertname"] == "fault_threshold" {
+				fts = append(fts, a)
+			}
+		}
+		return len(list) == 3
+	})
+	for _, name := range []string{"zhang.san", "li.si"} {
+		if raw := testalertmanager.Raw(t, am); strings.Contains(string(raw), name) {
+			t.Errorf("Alertmanager holds the handler's name %q:\n%s", name, raw)
+		}
+	}
+	if len(fts) != 2 || fts[0].Labels["alert_id"] == fts[1].Labels["alert_id"] {
+		t.Fatalf("want two fault_threshold alerts, apart: %+v", fts)
+	}
+	pseudonym := regexp.MustCompile(`^~fault_threshold~2026~env~h[0-9a-f]{16}$`)
+	for _, a := range fts {
+		hasLabels(t, &a, map[string]string{"alertname": "fault_threshold", "severity": "critical", "level": "red",
+			"system": "duban", "department": "env", "alert_id": a.Labels["alert_id"]})
+		if !pseudonym.MatchString(a.Labels["alert_id"]) {
+			t.Errorf("alert_id %q is not the id with a pseudonym", a.Labels["alert_id"])
+		}
+		if s := a.Annotations["summary"]; !strings.Contains(s, "2026年度过错已达3次") || !strings.Contains(s, "姓名不外发") {
+			t.Errorf("summary %q", s)
+		}
+		if a.GeneratorURL != "" {
+			t.Errorf("generatorURL %q", a.GeneratorURL)
+		}
+	}
+
+	// A restart resends the open alerts under the same pseudonyms: the same alert's endsAt
+	// moves on, and there are still three alerts.
+	stop()
+	before := find(testalertmanager.Alerts(t, am), fts[0].Labels["alert_id"])
+	stop = run(t, alertmanager.Options{Store: s, URL: am, Resend: 200 * time.Millisecond})
+	eventually(t, "the restarted forwarder to resend the same alert", func() bool {
+		a := find(testalertmanager.Alerts(t, am), before.Labels["alert_id"])
+		return a != nil && a.EndsAt.After(before.EndsAt)
+	})
+	if list := testalertmanager.Alerts(t, am); len(list) != 3 {
+		t.Errorf("after a restart, %d alerts (want the same 3): %+v", len(list), list)
+	}
+	stop()
+
+	// Opted in (another deployment): the name is in the id, the summary and an annotation.
+	am2, s2 := testalertmanager.Start(t), rdbtest.Store(t)
+	fire(t, s2, zhang)
+	run(t, alertmanager.Options{Store: s2, URL: am2, SendHandlerNames: true})
+	var named *testalertmanager.Alert
+	eventually(t, "the named alert in Alertmanager", func() bool {
+		named = find(testalertmanager.Alerts(t, am2), zhang.ID)
+		return named != nil
+	})
+	if named.Labels["alert_id"] != "~fault_threshold~2026~env~zhang.san" || named.Annotations["summary"] != zhang.Message ||
+		named.Annotations["handler"] != "zhang.san" || named.Labels["severity"] != "critical" || named.Labels["system"] != "duban" {
+		t.Errorf("opted in: %+v", named)
+	}
 }
 
 // fakeAM records what it is sent; answer decides the status of each POST.
@@ -265,32 +367,78 @@ func containsID(batch []alertmanager.Alert, id string) bool {
 func TestFromRecord(t *testing.T) {
 	r := record("env-2026-000777", "env", monitor.PromiseOverdue)
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	a := alertmanager.FromRecord(&r, now, 4*time.Minute)
+	a := alertmanager.FromRecord(&r, now, 4*time.Minute, alertmanager.Handlers{})
 	if !a.StartsAt.Equal(r.FiredAt) || !a.EndsAt.Equal(now.Add(4*time.Minute)) {
 		t.Errorf("firing: %v..%v", a.StartsAt, a.EndsAt)
 	}
 	ack := r
 	ack.State = alerts.Acknowledged
-	b := alertmanager.FromRecord(&ack, now, 4*time.Minute)
+	b := alertmanager.FromRecord(&ack, now, 4*time.Minute, alertmanager.Handlers{})
 	for k, v := range a.Labels {
 		if b.Labels[k] != v {
 			t.Errorf("acknowledging changed label %s: %q → %q", k, v, b.Labels[k])
 		}
 	}
 	res := end(r, alerts.Resolved, r.FiredAt.Add(time.Hour))
-	if c := alertmanager.FromRecord(&res, now, time.Minute); !c.EndsAt.Equal(res.Updated) {
+	if c := alertmanager.FromRecord(&res, now, time.Minute, alertmanager.Handlers{}); !c.EndsAt.Equal(res.Updated) {
 		t.Errorf("resolved: endsAt %v, want %v", c.EndsAt, res.Updated)
 	}
 	// On a business clock ahead of the wall clock, an ended alert still ends now at the latest.
 	future := record("env-2027-000001", "env", monitor.PromiseOverdue)
 	future.FiredAt = now.Add(48 * time.Hour)
 	fe := end(future, alerts.Exempted, now.Add(72*time.Hour))
-	if c := alertmanager.FromRecord(&fe, now, time.Minute); !c.StartsAt.Equal(now) || !c.EndsAt.Equal(now) {
+	if c := alertmanager.FromRecord(&fe, now, time.Minute, alertmanager.Handlers{}); !c.StartsAt.Equal(now) || !c.EndsAt.Equal(now) {
 		t.Errorf("ahead of the wall clock: %v..%v, want both %v", c.StartsAt, c.EndsAt, now)
 	}
 	sys := alerts.Record{ID: "~calendar_missing~2027", Kind: monitor.CalendarMissing, Level: monitor.Yellow,
 		State: alerts.Firing, Year: 2027, Message: "2027年工作日历未加载", FiredAt: now}
-	if c := alertmanager.FromRecord(&sys, now, time.Minute); len(c.Labels) != 3 || c.Annotations["case_url"] != "" {
+	if c := alertmanager.FromRecord(&sys, now, time.Minute, alertmanager.Handlers{}); len(c.Labels) != 5 ||
+		c.Labels["severity"] != "warning" || c.Labels["level"] != "yellow" || c.Annotations["case_url"] != "" {
 		t.Errorf("system alert: %v %v", c.Labels, c.Annotations)
+	}
+}
+
+// What is POSTed for a handler's alerts: by default no name anywhere in the JSON, and a
+// pseudonym that depends on the handler and the deployment's key only; opted in, the name.
+func TestFromRecordHandlerNames(t *testing.T) {
+	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	key := []byte("0123456789abcdef0123456789abcdef")
+	post := func(r alerts.Record, h alertmanager.Handlers) (alertmanager.Alert, string) {
+		a := alertmanager.FromRecord(&r, now, time.Minute, h)
+		raw, err := json.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a, string(raw)
+	}
+	zhang := faultThreshold("env", "zhang.san")
+	caseAlert := record("env-2026-000777", "env", monitor.PromiseOverdue)
+	caseAlert.Handler = "zhang.san"
+	for _, r := range []alerts.Record{zhang, caseAlert} {
+		if _, raw := post(r, alertmanager.Handlers{Key: key}); strings.Contains(raw, "zhang.san") {
+			t.Errorf("%s sent with the handler's name: %s", r.Kind, raw)
+		}
+	}
+	a, _ := post(zhang, alertmanager.Handlers{Key: key})
+	if again, _ := post(zhang, alertmanager.Handlers{Key: key}); again.Labels["alert_id"] != a.Labels["alert_id"] {
+		t.Errorf("pseudonym not stable: %q, %q", a.Labels["alert_id"], again.Labels["alert_id"])
+	}
+	if li, _ := post(faultThreshold("env", "li.si"), alertmanager.Handlers{Key: key}); li.Labels["alert_id"] == a.Labels["alert_id"] {
+		t.Error("two handlers share a pseudonym")
+	}
+	if other, _ := post(zhang, alertmanager.Handlers{Key: []byte("another deployment's key........")}); other.Labels["alert_id"] == a.Labels["alert_id"] {
+		t.Error("the pseudonym does not depend on the key")
+	}
+	if a.Labels["severity"] != "critical" || a.Labels["level"] != "red" || a.Labels["system"] != "duban" ||
+		a.Annotations["summary"] != "env 一名承办人2026年度过错已达3次，不得定为称职（姓名不外发，请在督办系统中查看）" {
+		t.Errorf("fault_threshold: %v %v", a.Labels, a.Annotations)
+	}
+	named, _ := post(zhang, alertmanager.Handlers{Send: true})
+	if named.Labels["alert_id"] != zhang.ID || named.Annotations["summary"] != zhang.Message ||
+		named.Annotations["description"] != zhang.Message || named.Annotations["handler"] != "zhang.san" {
+		t.Errorf("opted in: %v %v", named.Labels, named.Annotations)
+	}
+	if c, _ := post(caseAlert, alertmanager.Handlers{Send: true}); c.Labels["alert_id"] != caseAlert.ID || c.Annotations["handler"] != "zhang.san" {
+		t.Errorf("opted in, case alert: %v %v", c.Labels, c.Annotations)
 	}
 }

@@ -27,6 +27,10 @@ type Options struct {
 	Store *rdb.Store
 	// URL is Alertmanager's base URL (http:// or https://); alerts go to URL/api/v2/alerts.
 	URL string
+	// SendHandlerNames sends handlers' names (`alertmanager.send_handler_names`). False,
+	// the default, sends none: a fault_threshold alert goes out under a pseudonym keyed by
+	// the deployment's secret in Redis (see Handlers).
+	SendHandlerNames bool
 	// Owner names this replica in the lease; zero means a random token.
 	Owner string
 	// Client posts to Alertmanager; nil means one with a 10 s timeout.
@@ -53,6 +57,7 @@ type Forwarder struct {
 	url   string
 	posts *prometheus.CounterVec
 	log   *slog.Logger
+	names Handlers // set by serve, read by its goroutine only
 }
 
 // batch is how many alert stream entries go into one POST; page how many open alerts are
@@ -147,6 +152,17 @@ func (f *Forwarder) serve(ctx context.Context) {
 	}()
 	defer func() { <-renewed }()
 
+	f.names = Handlers{Send: f.o.SendHandlerNames}
+	for !f.names.Send {
+		key, err := f.o.Store.AlertmanagerKey(ctx)
+		if err == nil {
+			f.names.Key = key
+			break
+		}
+		if !clock.Sleep(ctx, time.Second) {
+			return
+		}
+	}
 	var pos string
 	for {
 		p, err := f.o.Store.AlertmanagerPosition(ctx)
@@ -228,7 +244,7 @@ func (f *Forwarder) forward(ctx context.Context, pos string, entries []rdb.Strea
 		var ended []string
 		for _, id := range order {
 			r, _ := decode(latest[id])
-			out = append(out, FromRecord(r, now, 4*f.o.Resend))
+			out = append(out, FromRecord(r, now, 4*f.o.Resend, f.names))
 			if r.State.Open() {
 				open = append(open, rdb.AlertDoc{ID: id, Doc: latest[id]})
 			} else {
@@ -305,7 +321,7 @@ func (f *Forwarder) resend(ctx context.Context) {
 		out := make([]Alert, 0, len(docs))
 		for _, d := range docs {
 			if r, err := decode(d.Doc); err == nil {
-				out = append(out, FromRecord(r, now, 4*f.o.Resend))
+				out = append(out, FromRecord(r, now, 4*f.o.Resend, f.names))
 			}
 		}
 		if len(out) > 0 {

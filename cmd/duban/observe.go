@@ -14,9 +14,14 @@ import (
 
 // observe counts a committed case's work in this replica's metrics: alerts fired, cases
 // decided, the timer lag of thresholds that fired, and receipt-to-applied latency.
-func observe(m *metrics.Metrics, c *rdb.Commit, now time.Time) {
+//
+// The two latencies are plumbing, measured in real elapsed time: realSince (the business
+// clock's RealSince) turns the business instants they are stamped with — due, fired,
+// received — into real time elapsed, so that on a simulated clock at rate 4320 a 5 ms lag
+// reads 5 ms, not 21.6 business seconds. At rate 1 the figures are the business ones.
+func observe(m *metrics.Metrics, c *rdb.Commit, realSince func(time.Time) time.Duration) {
 	for _, r := range c.Received {
-		if d := now.Sub(r); d >= 0 {
+		if d := realSince(r); d >= 0 {
 			m.ObserveApply(d)
 		}
 	}
@@ -29,7 +34,8 @@ func observe(m *metrics.Metrics, c *rdb.Commit, now time.Time) {
 		case t.Type == engine.TAlert && t.New:
 			m.AlertFired(t.Alert.Department, string(t.Alert.Kind), string(t.Alert.Level))
 			if t.Scheduled {
-				m.ObserveTimerLag(t.Alert.FiredAt.Sub(t.Alert.Instant))
+				// Fire time minus due time, both mapped to real time.
+				m.ObserveTimerLag(realSince(t.Alert.Instant) - realSince(t.Alert.FiredAt))
 			}
 		case t.Type == engine.TDecided:
 			m.CaseDecided(t.Department, t.Decision.OnTime)

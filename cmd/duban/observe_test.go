@@ -12,6 +12,7 @@ import (
 	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/deadline"
 	"github.com/duban-gov/duban/monitor/engine"
 	"github.com/duban-gov/duban/monitor/rdb"
@@ -42,27 +43,85 @@ func TestObserveCountsLagAndApplyLatency(t *testing.T) {
 			engine.Transition{Type: engine.TAlert, New: true, Alert: alert(72 * time.Hour)}, // late news
 		},
 	}
-	observe(m, &c, now)
+	observe(m, &c, clock.Manual(now).RealSince)
+	got := histograms(t, reg)
+	if g := got[metrics.NameTimerLag]; g.count != 1 || g.sum < 0.0069 || g.sum > 0.0071 {
+		t.Errorf("timer lag: %v samples, sum %v; want 1 sample of 7 ms", g.count, g.sum)
+	}
+	if g := got[metrics.NameIngestApply]; g.count != 2 || g.sum < 0.0599 || g.sum > 0.0601 {
+		t.Errorf("apply latency: %v samples, sum %v; want 2 summing to 60 ms", g.count, g.sum)
+	}
+	if n := testutil.ToFloat64(m.AlertsFired.WithLabelValues("env", "promise_overdue", "red")); n != 2 {
+		t.Errorf("alerts fired %v, want 2", n)
+	}
+}
+
+// histograms gathers reg's histograms: name → sample count, sample sum and the cumulative
+// count of each bucket by upper bound.
+func histograms(t *testing.T, reg *prometheus.Registry) map[string]histogram {
+	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string][2]float64{}
+	got := map[string]histogram{}
 	for _, mf := range mfs {
 		for _, mt := range mf.GetMetric() {
 			if h := mt.GetHistogram(); h != nil {
-				got[mf.GetName()] = [2]float64{float64(h.GetSampleCount()), h.GetSampleSum()}
+				g := histogram{count: float64(h.GetSampleCount()), sum: h.GetSampleSum(), le: map[float64]float64{}}
+				for _, b := range h.GetBucket() {
+					g.le[b.GetUpperBound()] = float64(b.GetCumulativeCount())
+				}
+				got[mf.GetName()] = g
 			}
 		}
 	}
-	if g := got[metrics.NameTimerLag]; g[0] != 1 || g[1] < 0.0069 || g[1] > 0.0071 {
-		t.Errorf("timer lag: %d samples, sum %v; want 1 sample of 7 ms", int(g[0]), g[1])
+	return got
+}
+
+type histogram struct {
+	count, sum float64
+	le         map[float64]float64
+}
+
+// On a simulated clock at the demo's rate (4320: a business day per 20 real seconds) the
+// latencies are real elapsed time: a timer fired 2 business minutes after its due instant
+// fired 27.8 real ms late, and an event received 5 business minutes ago waited 69 real ms —
+// low buckets, where the business figures (120 s, 300 s) would land in the top ones.
+func TestObserveMeasuresRealTimeOnAFastClock(t *testing.T) {
+	const rate = 4320
+	reg := prometheus.NewRegistry()
+	m, err := metrics.New(reg, metrics.Options{
+		Shared: func(context.Context) (metrics.Shared, error) { return metrics.Shared{}, nil }})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if g := got[metrics.NameIngestApply]; g[0] != 2 || g[1] < 0.0599 || g[1] > 0.0601 {
-		t.Errorf("apply latency: %d samples, sum %v; want 2 summing to 60 ms", int(g[0]), g[1])
+	clk := clock.Simulated(time.Date(2026, 3, 18, 9, 0, 0, 0, time.UTC), rate)
+	now := clk.Now()
+	due := now.Add(-time.Hour)
+	fired := due.Add(2 * time.Minute)
+	c := rdb.Commit{
+		Received: []time.Time{now.Add(-5 * time.Minute)},
+		Transitions: []any{engine.Transition{Type: engine.TAlert, New: true, Scheduled: true,
+			Alert: &alerts.Record{Kind: monitor.PromiseOverdue, Level: monitor.Red, Department: "env",
+				Due: &deadline.Deadline{At: due}, Instant: due, FiredAt: fired}}},
 	}
-	if n := testutil.ToFloat64(m.AlertsFired.WithLabelValues("env", "promise_overdue", "red")); n != 2 {
-		t.Errorf("alerts fired %v, want 2", n)
+	observe(m, &c, clk.RealSince)
+	elapsed := clk.RealSince(now) // real time since now was read, an upper bound of the drift
+	got := histograms(t, reg)
+
+	lag := (2 * time.Minute / rate).Seconds() // 27.8 ms
+	if g := got[metrics.NameTimerLag]; g.count != 1 || g.sum < lag-0.001 || g.sum > lag+0.001 {
+		t.Errorf("timer lag: %v samples, sum %v s; want 1 of %.4f s (real), not %v s (business)",
+			g.count, g.sum, lag, fired.Sub(due).Seconds())
+	} else if g.le[0.05] != 1 || g.le[0.025] != 0 {
+		t.Errorf("timer lag of %.4f s not in the 0.05 bucket: %v", g.sum, g.le)
+	}
+	wait := (5 * time.Minute / rate).Seconds() // 69.4 ms
+	if g := got[metrics.NameIngestApply]; g.count != 1 || g.sum < wait || g.sum > wait+elapsed.Seconds() {
+		t.Errorf("apply latency: %v samples, sum %v s; want 1 of %.4f s (+ up to %v), not 300 s", g.count, g.sum, wait, elapsed)
+	} else if g.le[0.25] != 1 || g.le[0.05] != 0 {
+		t.Errorf("apply latency of %.4f s not between the 0.05 and 0.25 bounds: %v", g.sum, g.le)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -137,7 +138,8 @@ func TestAlertmanagerEndToEnd(t *testing.T) {
 		}
 		return a != nil
 	})
-	if a.Labels["severity"] != "red" || a.Labels["department"] != "env" || a.Labels["matter"] != "ENV-EIA-001" ||
+	if a.Labels["severity"] != "critical" || a.Labels["level"] != "red" || a.Labels["system"] != "duban" ||
+		a.Labels["department"] != "env" || a.Labels["matter"] != "ENV-EIA-001" ||
 		!strings.HasPrefix(a.Labels["alert_id"], "env-2026-000777~") ||
 		a.Annotations["case_url"] != "/api/v1/cases/env-2026-000777" || !strings.Contains(a.Annotations["summary"], "env-2026-000777") {
 		t.Errorf("alert in Alertmanager: %+v", a)
@@ -155,4 +157,75 @@ func TestAlertmanagerEndToEnd(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// overdueCases returns the events of n env cases handled by handler, each overdue (red) as
+// soon as it is applied on a clock at 2026-03-20: n faults of the handler in 2026.
+func overdueCases(prefix, handler string, n int) string {
+	var evs []string
+	for i := range n {
+		id := fmt.Sprintf("env-2026-%s%03d", prefix, i)
+		evs = append(evs,
+			fmt.Sprintf(`{"event_id":"%s-1","case_id":%q,"department":"env","matter":"ENV-EIA-001","type":"submitted","at":"2026-03-02T09:00:00+08:00","handler":%q}`, id, id, handler),
+			fmt.Sprintf(`{"event_id":"%s-2","case_id":%q,"department":"env","type":"accepted","at":"2026-03-03T10:00:00+08:00"}`, id, id))
+	}
+	return "[" + strings.Join(evs, ",") + "]"
+}
+
+// A handler's name is personal data and leaves duban only when configured. With the default
+// configuration, a handler reaching the fault threshold shows in Alertmanager — as its API
+// returns what it holds — under a pseudonym, and neither that alert nor the case alerts
+// that name the handler carry the name anywhere. Alerts carry the severity vocabulary of the
+// Prometheus rules (red critical, yellow warning), their level, and system="duban". With
+// alertmanager.send_handler_names the name is sent.
+func TestAlertmanagerHandlerNamesEndToEnd(t *testing.T) {
+	t.Parallel()
+	am := testalertmanager.Start(t)
+	url0, prefix := testredis.New(t)
+	in := startServeWith(t, url0, prefix, "2026-03-20T09:00:00+08:00", "alertmanager: { url: \""+am+"\" }\n")
+	if code, b, _ := in.do("POST", "/api/v1/events", "env-collector-secret", overdueCases("a", "zhang.san", 3)); code != 202 {
+		t.Fatalf("post: %d %v", code, b)
+	}
+	var ft, yellow *testalertmanager.Alert
+	eventually(t, "fault_threshold and a yellow alert in Alertmanager", func() bool {
+		for _, x := range testalertmanager.Alerts(t, am) {
+			switch {
+			case x.Labels["alertname"] == "fault_threshold":
+				ft = &x
+			case x.Labels["level"] == "yellow":
+				yellow = &x
+			}
+		}
+		return ft != nil && yellow != nil
+	})
+	if raw := testalertmanager.Raw(t, am); strings.Contains(string(raw), "zhang.san") {
+		t.Errorf("Alertmanager holds the handler's name:\n%s", raw)
+	}
+	if ft.Labels["severity"] != "critical" || ft.Labels["level"] != "red" || ft.Labels["system"] != "duban" ||
+		ft.Labels["department"] != "env" || !strings.HasPrefix(ft.Labels["alert_id"], "~fault_threshold~2026~env~h") {
+		t.Errorf("fault_threshold in Alertmanager: %+v", ft)
+	}
+	if yellow.Labels["severity"] != "warning" || yellow.Labels["system"] != "duban" {
+		t.Errorf("yellow alert in Alertmanager: %+v", yellow)
+	}
+
+	// Opted in: another deployment (its own prefix) sends the name.
+	url1, prefix1 := testredis.New(t)
+	named := startServeWith(t, url1, prefix1, "2026-03-20T09:00:00+08:00",
+		"alertmanager: { url: \""+am+"\", send_handler_names: true }\n")
+	if code, b, _ := named.do("POST", "/api/v1/events", "env-collector-secret", overdueCases("b", "li.si", 3)); code != 202 {
+		t.Fatalf("post: %d %v", code, b)
+	}
+	var li *testalertmanager.Alert
+	eventually(t, "the named fault_threshold in Alertmanager", func() bool {
+		for _, x := range testalertmanager.Alerts(t, am) {
+			if x.Labels["alert_id"] == "~fault_threshold~2026~env~li.si" {
+				li = &x
+			}
+		}
+		return li != nil
+	})
+	if !strings.Contains(li.Annotations["summary"], "li.si") || li.Annotations["handler"] != "li.si" || li.Labels["severity"] != "critical" {
+		t.Errorf("opted-in fault_threshold: %+v", li)
+	}
 }

@@ -109,13 +109,12 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	var timers *engine.Timers
 	applier, err := engine.NewApplier(engine.ApplierOptions{Store: store, Rules: rules, Clock: clk, Logger: log,
 		Committed: func(cs []rdb.Commit) {
-			now := clk.Now()
 			for i := range cs {
 				timers.Schedule(cs[i].NextTimer)
 				if len(cs[i].Transitions) > 0 {
 					relay.Wake()
 				}
-				observe(mx, &cs[i], now)
+				observe(mx, &cs[i], clk.RealSince)
 			}
 		}})
 	if err != nil {

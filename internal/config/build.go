@@ -231,13 +231,17 @@ func (l *loader) ranking(fc *fileConfig) *Error {
 func (l *loader) alertmanager(fc *fileConfig) *Error {
 	s := fc.Alertmanager.URL
 	if s == "" {
+		if fc.Alertmanager.SendHandlerNames {
+			// Said on purpose and doing nothing: most likely the url was forgotten.
+			return &Error{Key: "alertmanager.send_handler_names", Message: "is true but alertmanager.url is not set: nothing is sent"}
+		}
 		return nil
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return &Error{Key: "alertmanager.url", Message: fmt.Sprintf("%q is not an http:// or https:// URL", s)}
 	}
-	l.cfg.Alertmanager.URL = s
+	l.cfg.Alertmanager = Alertmanager{URL: s, SendHandlerNames: fc.Alertmanager.SendHandlerNames}
 	return nil
 }
 

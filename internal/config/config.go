@@ -168,6 +168,10 @@ type Weights struct {
 type Alertmanager struct {
 	// URL is the Alertmanager to forward alerts to; empty means none.
 	URL string
+	// SendHandlerNames lets handlers' names (personal data) go to Alertmanager
+	// (`send_handler_names`); false, the default, keeps them inside duban: a fault_threshold
+	// alert goes out under a pseudonym.
+	SendHandlerNames bool
 }
 
 // Clock is the business clock's setting, from the environment only.

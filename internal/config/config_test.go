@@ -66,8 +66,8 @@ func TestDefaults(t *testing.T) {
 			if next := cfg.Ranking.Cron.Next(from); !next.Equal(time.Date(2026, 4, 2, 2, 0, 0, 0, cfg.Location)) {
 				t.Errorf("schedule's next run after %v is %v, want 2 April 02:00", from, next)
 			}
-			if cfg.Alertmanager.URL != "" || cfg.Clock != (Clock{Rate: 1}) || cfg.Clock.Simulated() {
-				t.Errorf("alertmanager %q, clock %+v", cfg.Alertmanager.URL, cfg.Clock)
+			if cfg.Alertmanager != (Alertmanager{}) || cfg.Clock != (Clock{Rate: 1}) || cfg.Clock.Simulated() {
+				t.Errorf("alertmanager %+v, clock %+v", cfg.Alertmanager, cfg.Clock)
 			}
 		})
 	}
@@ -124,8 +124,8 @@ func TestFullFile(t *testing.T) {
 		r.Weights != (Weights{OnTime: 50, TimeRatio: 10, Early: 0, Red: 30, OpenOverdue: 10}) {
 		t.Errorf("ranking %+v", r)
 	}
-	if cfg.Alertmanager.URL != "http://127.0.0.1:9093" {
-		t.Errorf("alertmanager %q", cfg.Alertmanager.URL)
+	if cfg.Alertmanager != (Alertmanager{URL: "http://127.0.0.1:9093", SendHandlerNames: true}) {
+		t.Errorf("alertmanager %+v", cfg.Alertmanager)
 	}
 	// Clear-text tokens are not kept anywhere in the result.
 	dump := fmt.Sprintf("%+v", *cfg)
@@ -239,6 +239,10 @@ func TestErrors(t *testing.T) {
 		{"negative weight", "ranking: {weights: {red: -1}}\n", nil, "ranking.weights.red", "≥ 0"},
 		{"zero weights", "ranking: {weights: {on_time: 0, time_ratio: 0, early: 0, red: 0, open_overdue: 0}}\n", nil, "ranking.weights", "> 0"},
 		{"alertmanager", "alertmanager: {url: \"am:9093\"}\n", nil, "alertmanager.url", "http"},
+		{"handler names not a bool", "alertmanager: {url: \"http://am:9093\", send_handler_names: 1}\n", nil,
+			"alertmanager.send_handler_names", "true or false"},
+		{"handler names without url", "alertmanager: {send_handler_names: true}\n", nil,
+			"alertmanager.send_handler_names", "alertmanager.url is not set"},
 		{"clock start", "", map[string]string{"DUBAN_CLOCK_START": "2026-03-02"}, "DUBAN_CLOCK_START", "RFC 3339"},
 		{"clock rate", "", map[string]string{"DUBAN_CLOCK_RATE": "0"}, "DUBAN_CLOCK_RATE", "> 0"},
 		{"clock rate text", "", map[string]string{"DUBAN_CLOCK_RATE": "fast"}, "DUBAN_CLOCK_RATE", "> 0"},

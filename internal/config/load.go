@@ -77,7 +77,8 @@ type fileWeights struct {
 }
 
 type fileAlertmanager struct {
-	URL string `yaml:"url"`
+	URL              string `yaml:"url"`
+	SendHandlerNames bool   `yaml:"send_handler_names"`
 }
 
 // defaults returns the file shape filled with CONTRACT.md's defaults. The file is decoded
@@ -224,6 +225,8 @@ func kindName(t reflect.Type) string {
 		return "a whole number"
 	case reflect.Float64:
 		return "a number"
+	case reflect.Bool:
+		return "true or false"
 	}
 	return t.String()
 }

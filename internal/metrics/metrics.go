@@ -175,12 +175,12 @@ func New(reg prometheus.Registerer, o Options) (*Metrics, error) {
 		}, []string{"department", "on_time"}),
 		TimerLag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    NameTimerLag,
-			Help:    "Fire time minus due time of the timers this replica fired, in seconds.",
+			Help:    "Fire time minus due time of the timers this replica fired, in seconds of real elapsed time (also on a simulated business clock).",
 			Buckets: TimerLagBuckets,
 		}),
 		IngestApply: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    NameIngestApply,
-			Help:    "Time from an event's receipt to its application to the case, in seconds, for the events this replica applied.",
+			Help:    "Time from an event's receipt to its application to the case, in seconds of real elapsed time (also on a simulated business clock), for the events this replica applied.",
 			Buckets: IngestApplyBuckets,
 		}),
 		ScrapeErrors: prometheus.NewCounter(prometheus.CounterOpts{
@@ -271,8 +271,9 @@ func (m *Metrics) CaseDecided(department string, onTime bool) {
 	m.CasesDecided.WithLabelValues(department, v).Inc()
 }
 
-// ObserveTimerLag records one timer fired lag after its due instant (fire minus due; a
-// negative lag, a timer fired early, is recorded as it is). A nil *Metrics does nothing.
+// ObserveTimerLag records one timer fired lag after its due instant (fire minus due, in
+// real elapsed time; a negative lag, a timer fired early, is recorded as it is). A nil
+// *Metrics does nothing.
 func (m *Metrics) ObserveTimerLag(lag time.Duration) {
 	if m == nil {
 		return
@@ -280,7 +281,8 @@ func (m *Metrics) ObserveTimerLag(lag time.Duration) {
 	m.TimerLag.Observe(lag.Seconds())
 }
 
-// ObserveApply records one event applied d after its receipt. A nil *Metrics does nothing.
+// ObserveApply records one event applied d (real elapsed time) after its receipt. A nil
+// *Metrics does nothing.
 func (m *Metrics) ObserveApply(d time.Duration) {
 	if m == nil {
 		return

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -119,11 +120,12 @@ func waitReady(base string, exited <-chan error) error {
 
 // Alert is an alert as Alertmanager's GET /api/v2/alerts shows it (the fields tests read).
 type Alert struct {
-	Labels      map[string]string `json:"labels"`
-	Annotations map[string]string `json:"annotations"`
-	StartsAt    time.Time         `json:"startsAt"`
-	EndsAt      time.Time         `json:"endsAt"`
-	Status      struct {
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     time.Time         `json:"startsAt"`
+	EndsAt       time.Time         `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL"`
+	Status       struct {
 		State string `json:"state"`
 	} `json:"status"`
 }
@@ -132,14 +134,25 @@ type Alert struct {
 // alerts whose endsAt has passed).
 func Alerts(t testing.TB, base string) []Alert {
 	t.Helper()
+	var out []Alert
+	if err := json.Unmarshal(Raw(t, base), &out); err != nil {
+		t.Fatalf("testalertmanager: GET alerts: %v", err)
+	}
+	return out
+}
+
+// Raw reads the answer of GET /api/v2/alerts as it is, every field of every alert, for
+// tests that look for what must not be there.
+func Raw(t testing.TB, base string) []byte {
+	t.Helper()
 	resp, err := http.Get(base + "/api/v2/alerts")
 	if err != nil {
 		t.Fatalf("testalertmanager: GET alerts: %v", err)
 	}
 	defer resp.Body.Close()
-	var out []Alert
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("testalertmanager: GET alerts: %d %v", resp.StatusCode, err)
 	}
-	return out
+	return body
 }

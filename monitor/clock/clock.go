@@ -29,6 +29,12 @@ type Clock interface {
 	// Until blocks until the business clock reaches t or ctx ends, and then returns nil or
 	// ctx's error.
 	Until(ctx context.Context, t time.Time) error
+	// RealSince returns the real time elapsed since the business clock read t: the wall
+	// clock now minus the wall instant at which business time was (or will be, giving a
+	// negative result) t. Plumbing latencies between business instants — a timer's lag
+	// behind its due instant, an event's wait from receipt to application — are measured
+	// with it, so that at rate 1000 a 10 ms delay reads 10 ms, not 10 business seconds.
+	RealSince(t time.Time) time.Duration
 }
 
 // Timer is a one-shot wake-up at a business instant, made by Clock.At.
@@ -131,6 +137,9 @@ func (c realClock) At(t time.Time) *Timer {
 
 func (c realClock) Until(ctx context.Context, t time.Time) error { return until(ctx, c, t) }
 
+// RealSince is time.Since: business time is real time.
+func (realClock) RealSince(t time.Time) time.Duration { return time.Since(t) }
+
 // Simulated returns a clock that reads start when it is created and from then on advances
 // at rate times real elapsed time: at rate 1000 a business day passes in 86.4 real seconds.
 // Its elapsed time is measured on Go's monotonic clock, so stepping the wall clock does not
@@ -162,6 +171,12 @@ func (s *simulated) At(t time.Time) *Timer {
 }
 
 func (s *simulated) Until(ctx context.Context, t time.Time) error { return until(ctx, s, t) }
+
+// RealSince maps t to the real instant at which the clock read it, ref + (t − start)/rate,
+// and returns the real time since then, on the monotonic clock as Now does.
+func (s *simulated) RealSince(t time.Time) time.Duration {
+	return time.Since(s.ref) - scale(t.Sub(s.start), 1/s.rate)
+}
 
 // scale multiplies d by f, saturating instead of overflowing: at a high rate a long-running
 // simulation would otherwise wrap around after about 292 business years.

@@ -86,6 +86,12 @@ func (m *ManualClock) At(t time.Time) *Timer {
 // Until blocks until Set or Advance reaches t, or ctx ends.
 func (m *ManualClock) Until(ctx context.Context, t time.Time) error { return until(ctx, m, t) }
 
+// RealSince returns Now() − t. A manual clock has no real time of its own: it stands for
+// a clock at rate 1 whose time moves in the jumps a test makes, so the plumbing latencies
+// measured on it (a timer's lag, an event's receipt-to-applied time) are exactly the
+// business time the test let pass, whatever real time the test took.
+func (m *ManualClock) RealSince(t time.Time) time.Duration { return m.Now().Sub(t) }
+
 // Waiters returns how many timers are pending: made by At or Until, not yet fired or
 // stopped.
 func (m *ManualClock) Waiters() int {

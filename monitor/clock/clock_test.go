@@ -224,3 +224,51 @@ func TestSleepEndsWithItsContext(t *testing.T) {
 		t.Error("Sleep of 1 ms did not report the full time")
 	}
 }
+
+// RealSince measures real elapsed time from a business instant: at rate 4320 (a business
+// day per 20 real seconds) a business hour ago is 833 real ms ago, and a pause of 20 real
+// ms reads 20 ms, not the 86 business seconds that passed meanwhile.
+func TestSimulatedRealSince(t *testing.T) {
+	const rate = 4320
+	c := Simulated(start, rate)
+	r0 := time.Now()
+	t0 := c.Now()
+	hourAgo := t0.Add(-time.Hour)
+	time.Sleep(20 * time.Millisecond) // real time, to measure it
+	got := c.RealSince(t0)
+	elapsed := time.Since(r0)
+	if got < 20*time.Millisecond || got > elapsed {
+		t.Errorf("RealSince(an instant read %v ago) = %v; want between 20ms and %v", elapsed, got, elapsed)
+	}
+	if business := c.Now().Sub(t0); business < 20*time.Millisecond*rate {
+		t.Fatalf("business time moved %v in %v real; the clock is not running at %d", business, elapsed, rate)
+	}
+	hour := time.Hour / rate
+	if got := c.RealSince(hourAgo); got < hour+20*time.Millisecond || got > hour+time.Since(r0) {
+		t.Errorf("RealSince(a business hour before %v) = %v; want %v plus at most %v", t0, got, hour, time.Since(r0))
+	}
+	if got := c.RealSince(c.Now().Add(time.Hour)); got > -hour+time.Millisecond {
+		t.Errorf("RealSince(a business hour ahead) = %v; want about %v", got, -hour)
+	}
+	// At rate 1 it is business time.
+	one := Simulated(start, 1)
+	if got := one.RealSince(one.Now().Add(-time.Minute)); got < time.Minute || got > time.Minute+time.Second {
+		t.Errorf("rate 1: RealSince(a minute ago) = %v", got)
+	}
+}
+
+func TestRealAndManualRealSince(t *testing.T) {
+	c := Real()
+	if got := c.RealSince(c.Now().Add(-time.Second)); got < time.Second || got > 2*time.Second {
+		t.Errorf("real: RealSince(a second ago) = %v", got)
+	}
+	m := Manual(start)
+	m.Advance(7 * time.Millisecond)
+	time.Sleep(5 * time.Millisecond) // real time a manual clock must not see
+	if got := m.RealSince(start); got != 7*time.Millisecond {
+		t.Errorf("manual: RealSince(start) after Advance(7ms) = %v, want exactly 7ms", got)
+	}
+	if got := m.RealSince(start.Add(time.Second)); got != 7*time.Millisecond-time.Second {
+		t.Errorf("manual: RealSince(a future instant) = %v", got)
+	}
+}

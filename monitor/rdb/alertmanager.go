@@ -2,6 +2,8 @@ package rdb
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
@@ -60,4 +62,28 @@ func (s *Store) OpenAlertmanagerAlerts(ctx context.Context, cursor uint64, count
 		out = append(out, AlertDoc{ID: kv[i], Doc: []byte(kv[i+1])})
 	}
 	return out, next, nil
+}
+
+// AlertmanagerKey returns the deployment's secret for the pseudonyms that stand for
+// handlers' names in the alerts sent to Alertmanager: 32 random bytes, made by the first
+// replica that asks and kept forever, so that every replica, before and after a restart,
+// derives the same pseudonym for a handler — and no one without access to Redis can
+// recompute one from a list of names.
+func (s *Store) AlertmanagerKey(ctx context.Context) ([]byte, error) {
+	fresh := make([]byte, 32)
+	rand.Read(fresh)
+	var get *redis.StringCmd
+	_, err := s.c.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSetNX(ctx, s.k.amState(), "key", hex.EncodeToString(fresh))
+		get = p.HGet(ctx, s.k.amState(), "key")
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rdb: read alertmanager key: %w", err)
+	}
+	key, err := hex.DecodeString(get.Val())
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("rdb: alertmanager key %q is not 64 hexadecimal digits", get.Val())
+	}
+	return key, nil
 }

@@ -157,7 +157,8 @@ func (k keys) subState(id string) string { return k.global() + "sub:" + id }
 func (k keys) lease(name string) string { return k.global() + "lease:" + name }
 
 // amState: HASH of the Alertmanager forwarder: pos (the alert stream id of the last entry
-// forwarded). Kept forever.
+// forwarded) and key (hex of 32 random bytes, set once: the secret of the pseudonyms that
+// stand for handlers' names in what is sent). Kept forever.
 func (k keys) amState() string { return k.global() + "am" }
 
 // amOpen: HASH alert id → record JSON of the alerts forwarded to Alertmanager while open

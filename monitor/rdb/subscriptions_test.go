@@ -153,4 +153,18 @@ func TestAlertmanagerStorage(t *testing.T) {
 	if len(got) != 2 || got["b"] != "B" || got["c"] != "C" {
 		t.Errorf("open alerts: %v", got)
 	}
+	// The pseudonyms' key is made once and then read back, the same for every caller.
+	k1, err := s.AlertmanagerKey(ctx)
+	if err != nil || len(k1) != 32 {
+		t.Fatalf("key: %x %v", k1, err)
+	}
+	if k2, err := s.AlertmanagerKey(ctx); err != nil || string(k2) != string(k1) {
+		t.Errorf("second read %x %v, want %x", k2, err, k1)
+	}
+	if k3, _ := rdbtest.Store(t).AlertmanagerKey(ctx); string(k3) == string(k1) {
+		t.Error("two deployments share a key")
+	}
+	if pos, _ := s.AlertmanagerPosition(ctx); pos != "2-0" {
+		t.Errorf("position %q after the key was made", pos)
+	}
 }
