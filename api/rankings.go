@@ -33,8 +33,10 @@ type rankingDoc struct {
 
 // getRanking answers GET /api/v1/rankings/{YYYY-MM}[.csv|.html]: the published ranking, or
 // for a month not yet published (this month, say) the provisional one computed now, marked
-// `provisional: true` (and the header X-Duban-Provisional). A ranking is public information
-// for the media: every reader sees every department.
+// `provisional: true` with `generated_at` the instant computed (and the header
+// X-Duban-Provisional); its CSV's first line and its page's title, period and banner say
+// 暂定 too, so that a printed or forwarded copy cannot pass for the result. A ranking is
+// public information for the media: every reader sees every department.
 func (a *API) getRanking(w http.ResponseWriter, r *http.Request) {
 	if p, _ := web.PrincipalOf(r.Context()); p.Role < web.Viewer && p.Department == "" {
 		web.WriteError(w, r, web.Errorf(web.Forbidden, "", "this token may not read"))

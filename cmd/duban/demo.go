@@ -12,6 +12,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/duban-gov/duban/collectors/simulate"
+	"github.com/duban-gov/duban/dashboards/ranking"
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/rdb"
@@ -22,14 +23,23 @@ import (
 // 20 s of real time, so that a deadline passes — and a red alert arrives — within a minute.
 const demoRate = 86400.0 / 20
 
-// demoReportWithin is the demo's rules.report_within at least. The simulator backfills
-// recent weeks at start (simulate.Options.History, 12 working days, and staged cases
-// accepted up to a promised limit before that: about 30 working days at most, some 45
-// calendar days across a long holiday); reported at once, each of those events would
-// otherwise raise a late_report. The price: a month's ranking is published that much later
-// (the ranking job waits for report_within after the month's end) — some 15 minutes of
-// demo time.
-const demoReportWithin = 45 * 24 * time.Hour
+// demoReportWithin is the demo's rules.report_within at least: the simulator backfills whole
+// months at start (simulate.DefaultMonths before the current one, from simulate.BackfillStart),
+// and reported at once each of those events would otherwise raise a late_report. It is the
+// backlog's depth with two days to spare (the business clock runs on while the backlog is
+// posted; the staged cases begin well inside it). The price: a month that ends while the
+// demo runs is published that much later (the ranking job waits for report_within after
+// the month's end) — some 20 to 30 minutes of real time at the demo's rate. The backfilled
+// months themselves are published at start (publishBackfilled).
+func demoReportWithin(now, from time.Time) time.Duration {
+	const day = 24 * time.Hour
+	return (now.Sub(from)/day + 2) * day
+}
+
+// demoEventsPerSecond is the demo's limits.events_per_second_per_token at least: the
+// simulator posts its backlog at start, some 4000 to 7000 events, and the default limit
+// (with its burst of one second's worth) would hold that back for seconds.
+const demoEventsPerSecond = 20000
 
 // memoryRedisTick is how often the embedded Redis's clock is moved on by the real time
 // that passed (see advanceMemoryRedis).
@@ -56,10 +66,16 @@ func (c *cli) demo(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	demoClock(cfg, c.getenv, cal, clock.Wall())
-	if cfg.Rules.ReportWithin < demoReportWithin {
-		c.log.Info("demo_report_within", "report_within", demoReportWithin,
-			"why", "the simulator backfills recent weeks at start; they are not late reports")
-		cfg.Rules.ReportWithin = demoReportWithin
+	clk := c.businessClock(cfg)
+	if within := demoReportWithin(clk.Now(), simulate.BackfillStart(clk.Now(), cfg.Location, 0)); cfg.Rules.ReportWithin < within {
+		c.log.Info("demo_report_within", "report_within", within,
+			"why", "the simulator backfills the months before this one at start; they are not late reports")
+		cfg.Rules.ReportWithin = within
+	}
+	if cfg.Limits.EventsPerSecondPerToken < demoEventsPerSecond {
+		c.log.Info("demo_events_per_second", "events_per_second_per_token", demoEventsPerSecond,
+			"why", "the simulator posts the months before this one at start")
+		cfg.Limits.EventsPerSecondPerToken = demoEventsPerSecond
 	}
 	token := randomToken()
 	cfg.Auth.Tokens = append(cfg.Auth.Tokens, config.Token{Hash: config.HashToken(token), Role: config.RoleAdmin})
@@ -75,7 +91,6 @@ func (c *cli) demo(ctx context.Context, cfg *config.Config) error {
 	defer stopTick()
 	bg.Go(func() { advanceMemoryRedis(tickCtx, mr, memoryRedisTick) })
 
-	clk := c.businessClock(cfg)
 	store, err := rdb.Open(ctx, rdb.Options{Addrs: []string{mr.Addr()}, Prefix: cfg.Redis.Prefix})
 	if err != nil {
 		return fmt.Errorf("connect to the embedded Redis: %w", err)
@@ -92,7 +107,10 @@ func (c *cli) demo(ctx context.Context, cfg *config.Config) error {
 		base := "http://" + dialable(addr)
 		c.banner(base, cfg, clk, token)
 		sim, err := simulate.New(simulate.Options{URL: base, Token: token, Catalog: cfg.Catalog, Calendar: cal,
-			Clock: clk, Loc: cfg.Location, Logger: c.log})
+			Clock: clk, Loc: cfg.Location, Logger: c.log,
+			Backfilled: func(from, until time.Time) {
+				bg.Go(func() { c.publishBackfilled(simCtx, svc, from, until) })
+			}})
 		if err == nil {
 			bg.Go(func() {
 				if err := sim.Run(simCtx); err != nil {
@@ -106,6 +124,82 @@ func (c *cli) demo(ctx context.Context, cfg *config.Config) error {
 			hook(addr)
 		}
 	})
+}
+
+// publishBackfilled publishes the ranking of every whole month of the simulator's backlog
+// (from its first month to the last one ended by until), through the path `duban rank` and
+// the scheduled job take, once the service has applied and counted everything the
+// simulator posted: so GET /api/v1/rankings lists them from the demo's first moments, and
+// the previous month's ranking has enough decided cases to rank the departments. A month
+// already published is left as it is.
+func (c *cli) publishBackfilled(ctx context.Context, svc *service, from, until time.Time) {
+	began := clock.Wall()
+	if err := settled(ctx, svc.store); err != nil {
+		if ctx.Err() == nil {
+			c.log.Error("demo_rankings_failed", "err", err)
+		}
+		return
+	}
+	loc := svc.cfg.Location
+	from = from.In(loc)
+	for m := (ranking.Month{Year: from.Year(), Month: from.Month()}); !m.End(loc).After(until); m = nextMonth(m) {
+		r, published, err := svc.rankings.Publish(ctx, m, false)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Error("demo_ranking_failed", "month", m.String(), "err", err)
+			}
+			return
+		}
+		ranked := 0
+		for _, d := range r.Departments {
+			if d.Ranked {
+				ranked++
+			}
+		}
+		c.log.Info("demo_ranking_published", "month", m.String(), "published", published,
+			"departments", len(r.Departments), "ranked", ranked, "after", clock.Wall().Sub(began).Round(time.Millisecond))
+	}
+}
+
+func nextMonth(m ranking.Month) ranking.Month {
+	t := time.Date(m.Year, m.Month+1, 1, 0, 0, 0, 0, time.UTC)
+	return ranking.Month{Year: t.Year(), Month: t.Month()}
+}
+
+// settledPoll is how often settled looks (real time: plumbing).
+const settledPoll = 50 * time.Millisecond
+
+// settled waits until nothing waits to be applied and every committed transition has been
+// relayed into the figures: then everything stored before the call is counted. It looks
+// in that order, so a case stored before and committed while it looks is relayed by the
+// time the outboxes are read empty.
+func settled(ctx context.Context, store *rdb.Store) error {
+	t := time.NewTicker(settledPoll)
+	defer t.Stop()
+	for {
+		dirty, err := store.DirtyCount(ctx)
+		if err != nil {
+			return err
+		}
+		if dirty == 0 {
+			cps, err := store.RelayCheckpoints(ctx)
+			if err != nil {
+				return err
+			}
+			heads, err := store.OutboxHeads(ctx, cps, 1)
+			if err != nil {
+				return err
+			}
+			if len(heads) == 0 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // demoClock gives the demo its fast business clock where the environment does not set one:

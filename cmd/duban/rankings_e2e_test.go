@@ -71,8 +71,30 @@ func TestRankingCatchUpEndpointsAndCLI(t *testing.T) {
 	if code != 200 || !strings.Contains(h.Get("Content-Type"), "text/html") || !strings.Contains(string(html), "2026年3月") {
 		t.Errorf("HTML: %d %s", code, h.Get("Content-Type"))
 	}
-	if code, b, _ := in.do("GET", "/api/v1/rankings/2026-04", "viewer-secret", ""); code != 200 || b["provisional"] != true {
+	if strings.Contains(string(csv), "暂定") || strings.Contains(string(html), "暂定") || strings.Contains(string(html), `class="provisional"`) {
+		t.Error("the published month says 暂定")
+	}
+	code, b, _ = in.do("GET", "/api/v1/rankings/2026-04", "viewer-secret", "")
+	at, _ := b["generated_at"].(string)
+	if code != 200 || b["provisional"] != true || !strings.HasPrefix(at, "2026-04-05T10:0") || !strings.HasSuffix(at, "+08:00") {
 		t.Errorf("this month, provisional: %d %v", code, b)
+	}
+	// On paper too: the CSV's first line, the page's title, period and banner say 暂定 and
+	// the instant computed, in the configured zone.
+	code, h, csv = getRaw(t, in, "/api/v1/rankings/2026-04.csv", "viewer-secret")
+	first, rest, _ := strings.Cut(string(csv), "\r\n")
+	if code != 200 || h.Get("X-Duban-Provisional") != "true" ||
+		!strings.HasPrefix(first, "\uFEFF暂定排名：2026年4月尚未结束，数据截至 2026-04-05 10:0") ||
+		!strings.HasSuffix(first, "（UTC+08:00），不得作为正式结果公布。正式排名于月末后公布。") || !strings.HasPrefix(rest, "排名,部门代码,部门,") {
+		t.Errorf("this month's CSV: %d %q", code, csv)
+	}
+	code, _, html = getRaw(t, in, "/api/v1/rankings/2026-04.html", "viewer-secret")
+	page := string(html)
+	for _, want := range []string{"<title>2026年4月 行政审批绩效排名（暂定）</title>", `<p class="provisional" role="note"`,
+		"统计期间：2026年4月1日起，截至 2026-04-05 10:0", ">暂定排名：2026年4月尚未结束，数据截至 2026-04-05 10:0"} {
+		if code != 200 || !strings.Contains(page, want) {
+			t.Errorf("this month's page (%d) lacks %q", code, want)
+		}
 	}
 	if code, _, _ := in.do("GET", "/api/v1/rankings/2026-09", "viewer-secret", ""); code != 404 {
 		t.Errorf("a month not begun: %d, want 404", code)

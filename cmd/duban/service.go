@@ -50,6 +50,9 @@ type service struct {
 	liveClients func() int
 	hub         *live.Hub // the live feed, GET /ws
 	out         *outbound // webhook subscriptions and the Alertmanager forwarder
+	// rankings builds and publishes the monthly rankings: the scheduled job's, and the
+	// months the demo backfills.
+	rankings *figures.Rankings
 }
 
 func (s *service) clients() int {
@@ -180,6 +183,7 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	a.Handle("GET /ws", hub)
 	svc.hub, svc.liveClients = hub, func() int { return int(hub.Clients()) }
 	svc.applier, svc.timers, svc.relay, svc.handler = applier, timers, relay, a
+	svc.rankings = rankings
 	return svc, nil
 }
 

@@ -1,12 +1,14 @@
 package simulate
 
 import (
+	"cmp"
 	"container/heap"
 	"context"
 	"errors"
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -37,8 +39,14 @@ type Options struct {
 	Seed uint64
 	// PerDay is the mean number of new cases per department per working day. Zero means 3.
 	PerDay float64
-	// History is how many working days of backlog are reported at start. Zero means 12.
-	History int
+	// Months is how many whole months before the current one the backlog reported at start
+	// covers: it begins on the first day of the month that many months back (BackfillStart).
+	// Zero means DefaultMonths.
+	Months int
+	// Backfilled, when set, is called once, when everything that happened from the backlog's
+	// first instant (from) to the business time Run began (until) has been posted and taken
+	// by the service.
+	Backfilled func(from, until time.Time)
 	// Batch is the most events sent in one POST. Zero means 500.
 	Batch int
 	// MinInterval is the least real time between two posts, so that a fast business clock
@@ -48,6 +56,23 @@ type Options struct {
 	Client *http.Client
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+}
+
+// DefaultMonths is the backlog's depth in whole months before the current one: with two,
+// the previous month is complete and in steady flow (its early decisions are of cases
+// submitted the month before), so that its ranking has enough decided cases per department
+// to rank them, and the month before it is complete too.
+const DefaultMonths = 2
+
+// BackfillStart is the first instant of the backlog that a simulator started at now
+// reports: 00:00 in loc of the first day of the month months months before now's (months
+// below 1 mean DefaultMonths).
+func BackfillStart(now time.Time, loc *time.Location, months int) time.Time {
+	if months <= 0 {
+		months = DefaultMonths
+	}
+	y, m, _ := now.In(loc).Date()
+	return time.Date(y, m-time.Month(months), 1, 0, 0, 0, 0, loc)
 }
 
 // Stats counts what the simulator has posted and what the service answered.
@@ -78,8 +103,8 @@ func New(o Options) (*Simulator, error) {
 	if o.PerDay <= 0 {
 		o.PerDay = 3
 	}
-	if o.History <= 0 {
-		o.History = 12
+	if o.Months <= 0 {
+		o.Months = DefaultMonths
 	}
 	if o.Batch <= 0 {
 		o.Batch = 500
@@ -111,9 +136,20 @@ func (s *Simulator) Stats() Stats {
 func (s *Simulator) Run(ctx context.Context) error {
 	now := s.o.Clock.Now()
 	today := workday.DateOf(now, s.o.Loc)
-	s.backlog(today)
+	from := BackfillStart(now, s.o.Loc, s.o.Months)
+	s.backlog(workday.DateOf(from, s.o.Loc), today)
 	s.o.Logger.Info("simulate_started", "cases", s.stats.cases.Load(), "events", s.queue.Len(),
-		"business_now", now.In(s.o.Loc))
+		"backlog_from", from, "business_now", now.In(s.o.Loc))
+	began := clock.Wall()
+	past := newestFirst(s.due(now))
+	if err := s.post(ctx, past); err != nil {
+		return err
+	}
+	s.o.Logger.Info("simulate_backlog_posted", "events", len(past),
+		"took", clock.Wall().Sub(began).Round(time.Millisecond))
+	if s.o.Backfilled != nil && ctx.Err() == nil {
+		s.o.Backfilled(from, now)
+	}
 	for {
 		now = s.o.Clock.Now()
 		for s.planned <= workday.DateOf(now, s.o.Loc) {
@@ -130,13 +166,9 @@ func (s *Simulator) Run(ctx context.Context) error {
 	}
 }
 
-// backlog plans History working days of cases before today and today's, and the staged
-// cases of every department.
-func (s *Simulator) backlog(today workday.Date) {
-	first := today
-	for range s.o.History {
-		first = s.p.startFor(first, 1) // the working day before
-	}
+// backlog plans the cases submitted from day first to today, and the staged cases of
+// every department.
+func (s *Simulator) backlog(first, today workday.Date) {
 	for d := first; d <= today; d++ {
 		s.planDay(d)
 	}
@@ -152,6 +184,22 @@ func (s *Simulator) backlog(today workday.Date) {
 			s.enqueue(s.p.staged(m, due))
 		}
 	}
+}
+
+// newestFirst orders the backlog's events by case, the cases whose last event is the most
+// recent first, each case's events in their order: the cases on screen now (open, staged,
+// decided these days) reach the service in the first batches, and the months that only
+// the rankings and the trend look back on follow.
+func newestFirst(evs []monitor.Event) []monitor.Event {
+	// evs are in time order (due pops them so): a case whose last event comes later in evs
+	// has the more recent last event, and two cases never share their last index.
+	last := make(map[string]int, len(evs))
+	for i := range evs {
+		last[evs[i].CaseID] = i
+	}
+	out := slices.Clone(evs)
+	slices.SortStableFunc(out, func(a, b monitor.Event) int { return cmp.Compare(last[b.CaseID], last[a.CaseID]) })
+	return out
 }
 
 // planDay plans the new cases submitted on day d, if it is a working day.

@@ -42,8 +42,9 @@ func (r *Rankings) Publish(ctx context.Context, m ranking.Month, force bool) (ra
 	return old, false, err
 }
 
-// Get returns a month's published ranking, or (published false) one computed now — the
-// provisional ranking of a month not yet published.
+// Get returns a month's published ranking, or (published false) one computed now and
+// marked Provisional — the provisional ranking of a month not yet published, whose CSV and
+// HTML say so.
 func (r *Rankings) Get(ctx context.Context, m ranking.Month) (ranking.Ranking, bool, error) {
 	doc, ok, err := r.Figures.o.Store.Ranking(ctx, m.String())
 	if err != nil {
@@ -57,5 +58,6 @@ func (r *Rankings) Get(ctx context.Context, m ranking.Month) (ranking.Ranking, b
 		return rk, true, nil
 	}
 	rk, err := r.Build(ctx, m)
+	rk.Provisional = true
 	return rk, false, err
 }

@@ -14,13 +14,21 @@ import (
 // time ratio has three decimals, per-100 figures and the score one. Figures undefined for
 // want of decided cases are empty. A code or name that a spreadsheet would take for a
 // formula (starting with = + - @) is prefixed with an apostrophe.
+//
+// A provisional ranking's first line, after the byte-order mark and before the heading, is
+// one cell saying that it is provisional (暂定), not to be published as the result, and the
+// instant its figures stand at: a spreadsheet shows it in A1, above the table.
 func WriteCSV(w io.Writer, r Ranking) error {
 	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
 		return fmt.Errorf("ranking: write csv: %w", err)
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	rows := [][]string{{hRank, hCode, hName, hDecided, hOnTime, hStatutory, hEarly, hRatio, hRed, hYellow, hOpen, hScore}}
+	var rows [][]string
+	if note := r.provisionalNote(); note != "" {
+		rows = append(rows, []string{note})
+	}
+	rows = append(rows, []string{hRank, hCode, hName, hDecided, hOnTime, hStatutory, hEarly, hRatio, hRed, hYellow, hOpen, hScore})
 	for _, s := range r.Departments {
 		c := display(s)
 		rows = append(rows, []string{

@@ -53,6 +53,11 @@
 //     the method is stated in the JSON and the HTML.
 //   - HTML: one page, inline CSS with print rules (A4 landscape), no scripts or external
 //     assets; the bar chart shows the ranked departments only, on a 0–100 scale.
+//   - Provisional (Ranking.Provisional, a month not published yet): the HTML title ends in
+//     （暂定）, the period runs to the instant computed ("2026年3月1日起，截至 …"; for an
+//     ended month, the whole month and that instant), and a banner under the heading says
+//     it is not final; the CSV's first line, after the BOM and before the heading, says the
+//     same in one cell. A published month renders with none of it.
 //
 // docs/ranking.md says the same for readers of the project's documentation.
 package ranking

@@ -18,7 +18,9 @@ var page = template.Must(template.New("page").Parse(pageText))
 // 行政审批绩效排名"), the period and generation time, the table, an inline SVG bar chart of
 // the ranked departments' scores, and the method with its weights. CSS is inline with print
 // rules (A4 landscape); there are no scripts and no external assets. The page is also
-// well-formed XML, which the tests check.
+// well-formed XML, which the tests check. A provisional ranking says so in its title
+// ("（暂定）"), its period (up to the instant computed, "截至 …") and a banner under the
+// heading that it is not final and must not be published as the result.
 func WriteHTML(w io.Writer, r Ranking) error {
 	if err := page.Execute(w, newView(r)); err != nil {
 		return fmt.Errorf("ranking: write html: %w", err)
@@ -30,6 +32,7 @@ func WriteHTML(w io.Writer, r Ranking) error {
 type view struct {
 	Title, Period, Month    string
 	Generated, GeneratedISO string
+	Banner                  string // the provisional ranking's warning; empty when published
 	MinCases                int
 	WeightSum               string
 	Terms                   []termView
@@ -73,8 +76,9 @@ type barView struct {
 func newView(r Ranking) view {
 	w := r.Method.Weights
 	v := view{
-		Title:     r.Month.title() + " 行政审批绩效排名",
-		Period:    fmt.Sprintf("%s1日至%d月%d日", r.Month.title(), int(r.Month.Month), r.Month.lastDay()),
+		Title:     r.title(),
+		Period:    r.period(),
+		Banner:    r.provisionalNote(),
 		Month:     r.Month.String(),
 		MinCases:  r.Method.MinCases,
 		WeightSum: number(w.OnTime + w.TimeRatio + w.Early + w.Red + w.OpenOverdue),
@@ -89,7 +93,7 @@ func newView(r Ranking) view {
 		},
 	}
 	if !r.GeneratedAt.IsZero() {
-		v.Generated = r.GeneratedAt.Format("2006-01-02 15:04:05") + "（UTC" + r.GeneratedAt.Format("-07:00") + "）"
+		v.Generated = stamp(r.GeneratedAt)
 		v.GeneratedISO = r.GeneratedAt.Format("2006-01-02T15:04:05Z07:00")
 	}
 	var bars []barView

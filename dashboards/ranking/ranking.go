@@ -141,6 +141,12 @@ type Ranking struct {
 	// Departments are the ranked departments by rank (tied ones by code), then the
 	// unranked ones by code. Never nil.
 	Departments []Standing `json:"departments"`
+	// Provisional marks a ranking computed for a month not published yet — the month in
+	// progress, or an ended one the monthly job has not published — whose figures stand at
+	// GeneratedAt and may still change. WriteCSV and WriteHTML then say 暂定 and that
+	// instant. It is not part of the stored document, since a stored month is published;
+	// the API writes it as `provisional`.
+	Provisional bool `json:"-"`
 }
 
 // Standing is one department's line in a ranking. Rates are fractions 0–1 rounded to 3

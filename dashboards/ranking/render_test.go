@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -46,6 +47,132 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "2026-03.html", h.Bytes())
+}
+
+// midMarch is when the provisional fixture is computed: 10:30 on 18 March, mid-month.
+var midMarch = time.Date(2026, time.March, 18, 10, 30, 0, 0, time.FixedZone("CST", 8*3600))
+
+// provisionalMarch is March computed mid-month and not published: the API's ranking of the
+// month in progress.
+func provisionalMarch() Ranking {
+	r := Compute(march, midMarch, DefaultMethod(), marchAggregates())
+	r.Provisional = true
+	return r
+}
+
+// A provisional month looks provisional in every form; the published month's golden files
+// above stay as they were.
+func TestGoldenProvisional(t *testing.T) {
+	r := provisionalMarch()
+	var c, h bytes.Buffer
+	if err := WriteCSV(&c, r); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "2026-03-provisional.csv", c.Bytes())
+	if err := WriteHTML(&h, r); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "2026-03-provisional.html", h.Bytes())
+	// JSON is the published month's document: Provisional is the API's to write.
+	if got := string(marshal(t, r)); strings.Contains(got, "provisional") {
+		t.Errorf("the stored document carries provisional: %s", got)
+	}
+}
+
+func TestCSVProvisional(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteCSV(&b, provisionalMarch()); err != nil {
+		t.Fatal(err)
+	}
+	first, rest, _ := strings.Cut(b.String(), "\r\n")
+	want := "\uFEFF暂定排名：2026年3月尚未结束，数据截至 2026-03-18 10:30:00（UTC+08:00），不得作为正式结果公布。正式排名于月末后公布。"
+	if first != want {
+		t.Errorf("first line\n got %q\nwant %q", first, want)
+	}
+	// Then the table, as a published month has it.
+	var final bytes.Buffer
+	if err := WriteCSV(&final, Compute(march, midMarch, DefaultMethod(), marchAggregates())); err != nil {
+		t.Fatal(err)
+	}
+	if "\uFEFF"+rest != final.String() {
+		t.Errorf("after the first line:\n%s\nwant the published form:\n%s", rest, final.String())
+	}
+}
+
+func TestHTMLProvisional(t *testing.T) {
+	raw, doc := renderHTML(t, provisionalMarch())
+	const title = "2026年3月 行政审批绩效排名（暂定）"
+	if titles := doc.all("title"); len(titles) != 1 || titles[0].text != title {
+		t.Errorf("title: %+v", titles)
+	}
+	if h1 := doc.all("h1"); len(h1) != 1 || h1[0].text != title {
+		t.Errorf("h1: %+v", h1)
+	}
+	var banners []*element
+	for _, p := range doc.all("p") {
+		if p.attrs["class"] == "provisional" {
+			banners = append(banners, p)
+		}
+	}
+	if len(banners) != 1 || banners[0].attrs["role"] != "note" || !strings.Contains(banners[0].attrs["style"], "border") ||
+		banners[0].text != "暂定排名：2026年3月尚未结束，数据截至 2026-03-18 10:30:00（UTC+08:00），不得作为正式结果公布。正式排名于月末后公布。" {
+		t.Errorf("banner: %+v", banners)
+	}
+	if got := meta(doc); got != "统计期间：2026年3月1日起，截至 2026-03-18 10:30:00（UTC+08:00） · 生成时间：" {
+		t.Errorf("the period does not end at the instant computed: %q", got)
+	}
+	if bytes.Contains(raw, []byte("3月31日")) {
+		t.Error("the page names the month's end as if the period reached it")
+	}
+	if f := doc.all("footer"); len(f) != 1 || !strings.HasPrefix(f[0].text, title) {
+		t.Errorf("footer: %+v", f)
+	}
+	// A published month has none of it.
+	raw, doc = renderHTML(t, marchRanking())
+	if bytes.Contains(raw, []byte("暂定")) || bytes.Contains(raw, []byte("截至")) || bytes.Contains(raw, []byte(`class="provisional"`)) {
+		t.Error("a published month says 暂定")
+	}
+}
+
+// meta is the text of the page's period line, without its <time>.
+func meta(doc *element) string {
+	for _, p := range doc.all("p") {
+		if p.attrs["class"] == "meta" {
+			return p.text
+		}
+	}
+	return ""
+}
+
+// A month that has ended but is not published yet (before the monthly job, or when it
+// failed) covers the whole month, and still says it is not the published result.
+func TestProvisionalEndedMonth(t *testing.T) {
+	r := Compute(march, built, DefaultMethod(), marchAggregates())
+	r.Provisional = true
+	_, doc := renderHTML(t, r)
+	if titles := doc.all("title"); len(titles) != 1 || titles[0].text != "2026年3月 行政审批绩效排名（暂定）" {
+		t.Errorf("title: %+v", titles)
+	}
+	if got := meta(doc); got != "统计期间：2026年3月1日至3月31日，数据截至 2026-04-02 02:00:00（UTC+08:00） · 生成时间：" {
+		t.Errorf("the period is not the whole month with the instant computed: %q", got)
+	}
+	note := "暂定排名：2026年3月的排名尚未正式公布，数据截至 2026-04-02 02:00:00（UTC+08:00），迟报的数据仍可能改变结果，不得作为正式结果公布。"
+	var banner string
+	for _, p := range doc.all("p") {
+		if p.attrs["class"] == "provisional" {
+			banner = p.text
+		}
+	}
+	if banner != note {
+		t.Errorf("banner %q, want %q", banner, note)
+	}
+	var b bytes.Buffer
+	if err := WriteCSV(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(b.String(), "\uFEFF"+note+"\r\n排名,部门代码,") {
+		t.Errorf("csv: %q", b.String()[:min(b.Len(), 300)])
+	}
 }
 
 func TestCSV(t *testing.T) {
