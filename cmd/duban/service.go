@@ -180,7 +180,7 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	}
 	a.Handle("GET /ws", hub)
 	svc.hub, svc.liveClients = hub, func() int { return int(hub.Clients()) }
-	svc.applier, svc.timers, svc.relay, svc.handler = applier, timers, relay, a
+	svc.applier, svc.timers, svc.relay, svc.handler = applier, timers, relay, hookHandler(ctx, a)
 	return svc, nil
 }
 

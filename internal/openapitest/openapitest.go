@@ -1,0 +1,221 @@
+// Package openapitest checks duban's HTTP answers against its published OpenAPI document
+// (docs/openapi.yaml), with kin-openapi's validator: the document loads and is valid
+// OpenAPI 3.1, and Middleware checks every request/response pair a test server handles.
+// It is for tests; the service itself never imports it.
+package openapitest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/duban-gov/duban/docs"
+)
+
+// Load parses docs/openapi.yaml and validates it as an OpenAPI document.
+func Load() (*openapi3.T, error) {
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(docs.OpenAPI)
+	if err != nil {
+		return nil, fmt.Errorf("load docs/openapi.yaml: %w", err)
+	}
+	if err := doc.Validate(loader.Context); err != nil {
+		return nil, fmt.Errorf("docs/openapi.yaml is not valid OpenAPI: %w", err)
+	}
+	return doc, nil
+}
+
+// Operation is one method and path template of the document.
+type Operation struct {
+	Method, Path string
+}
+
+// Operations lists every operation of the document.
+func Operations(doc *openapi3.T) []Operation {
+	var ops []Operation
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			ops = append(ops, Operation{Method: method, Path: path})
+		}
+	}
+	return ops
+}
+
+// Validator checks request/response pairs against the document.
+type Validator struct {
+	router routers.Router
+}
+
+// NewValidator builds a validator over doc. The document's servers are left out, so that a
+// request to any host and port matches its paths.
+func NewValidator(doc *openapi3.T) (*Validator, error) {
+	bare := *doc
+	bare.Servers = nil
+	r, err := gorillamux.NewRouter(&bare)
+	if err != nil {
+		return nil, err
+	}
+	return &Validator{router: r}, nil
+}
+
+// Check validates one exchange: the request (with its body) and the answer's status,
+// header and body. The rules:
+//   - A request the document has no operation for must have been refused (404 or 405): a
+//     route the server answers must be documented.
+//   - The answer must be one the operation documents: its status, its content type and a
+//     body that fits the schema, its documented headers.
+//   - A request the document calls invalid (a bad parameter, a body that does not fit)
+//     must have been refused with a 4xx; tests send such requests on purpose, and the
+//     server may refuse more than the document can say (an unknown department). Events are
+//     the exception: a bad event is rejected inside a 202, one by one.
+func (v *Validator) Check(req *http.Request, reqBody []byte, status int, header http.Header, body []byte) error {
+	route, params, err := v.router.FindRoute(req)
+	if err != nil {
+		if status == http.StatusNotFound || status == http.StatusMethodNotAllowed {
+			return nil
+		}
+		return fmt.Errorf("%s %s answered %d but is not in docs/openapi.yaml (%v)", req.Method, req.URL.Path, status, err)
+	}
+	in := &openapi3filter.RequestValidationInput{
+		Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+	}
+	ctx := context.Background()
+	req.Body = io.NopCloser(bytes.NewReader(reqBody))
+	if reqErr := openapi3filter.ValidateRequest(ctx, in); reqErr != nil && status < 300 &&
+		route.Operation.OperationID != "postEvents" {
+		return fmt.Errorf("%s %s answered %d to a request docs/openapi.yaml calls invalid: %v",
+			req.Method, req.URL.Path, status, reqErr)
+	}
+	out := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: in, Status: status, Header: header,
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	out.SetBodyBytes(body)
+	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+		return fmt.Errorf("%s %s answered %d, which docs/openapi.yaml does not describe: %v\nbody: %s",
+			req.Method, req.URL.Path, status, err, shorten(body))
+	}
+	return nil
+}
+
+func shorten(b []byte) string {
+	const max = 2000
+	if len(b) > max {
+		return string(b[:max]) + "…"
+	}
+	return string(b)
+}
+
+// Middleware returns a wrapper for a test server's handler that checks every exchange with
+// Check (WebSocket upgrades excepted: they leave HTTP). Mismatches fail tb, reported when
+// tb's cleanups run — so create the middleware before starting the server whose cleanup
+// stops it, and the report comes after the server has stopped.
+func Middleware(tb testing.TB) func(http.Handler) http.Handler {
+	tb.Helper()
+	doc, err := Load()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	v, err := NewValidator(doc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var (
+		mu       sync.Mutex
+		problems []string
+		checked  int
+	)
+	tb.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range problems {
+			tb.Errorf("OpenAPI: %s", p)
+		}
+		problems = nil
+	})
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			reqBody, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, "openapitest: read body: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(reqBody))
+			check := r.Clone(r.Context())
+			rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+			next.ServeHTTP(rec, r)
+			if err := v.Check(check, reqBody, rec.status, rec.Header().Clone(), rec.body.Bytes()); err != nil {
+				mu.Lock()
+				problems = append(problems, err.Error())
+				mu.Unlock()
+			}
+			mu.Lock()
+			checked++
+			mu.Unlock()
+		})
+	}
+}
+
+// recorder passes an answer through while keeping a copy of its status and body.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+	body   bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if !r.wrote {
+		r.status, r.wrote = status, true
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the real writer (flushes, deadlines).
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// Flush passes a flush on.
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Record runs one request through h and checks the exchange, for unit tests of handlers.
+func (v *Validator) Record(h http.Handler, req *http.Request) (*httptest.ResponseRecorder, error) {
+	var body []byte
+	if req.Body != nil {
+		var err error
+		if body, err = io.ReadAll(req.Body); err != nil {
+			return nil, err
+		}
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	check := req.Clone(req.Context())
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec, v.Check(check, body, rec.Code, rec.Header(), rec.Body.Bytes())
+}
+
