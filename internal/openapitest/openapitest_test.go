@@ -1,6 +1,8 @@
 package openapitest
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -88,5 +90,49 @@ func TestCheck(t *testing.T) {
 				t.Errorf("got %v, want an error with %q", err, c.wantErr)
 			}
 		})
+	}
+}
+
+// recordingTB is a testing.TB whose failures and cleanups are kept, to test Middleware's
+// reporting.
+type recordingTB struct {
+	testing.TB
+	errs     []string
+	cleanups []func()
+}
+
+func (r *recordingTB) Helper()                   {}
+func (r *recordingTB) Cleanup(f func())          { r.cleanups = append(r.cleanups, f) }
+func (r *recordingTB) Errorf(f string, a ...any) { r.errs = append(r.errs, fmt.Sprintf(f, a...)) }
+
+// TestMiddlewareReportsAtCleanup: an answer the document does not describe passes through
+// to the client unchanged and fails the test when its cleanups run.
+func TestMiddlewareReportsAtCleanup(t *testing.T) {
+	tb := &recordingTB{TB: t}
+	h := Middleware(tb)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"fine"}`))
+	}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != `{"status":"fine"}` || resp.StatusCode != 200 {
+			t.Errorf("%s: the client got %d %s", path, resp.StatusCode, b)
+		}
+	}
+	if len(tb.errs) != 0 {
+		t.Fatalf("reported before cleanup: %v", tb.errs)
+	}
+	for _, f := range tb.cleanups {
+		f()
+	}
+	if len(tb.errs) != 2 || !strings.Contains(tb.errs[0], "/healthz") || !strings.Contains(tb.errs[1], "/readyz") {
+		t.Errorf("reports: %q", tb.errs)
 	}
 }
