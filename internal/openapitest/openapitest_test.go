@@ -132,7 +132,8 @@ func TestMiddlewareReportsAtCleanup(t *testing.T) {
 	for _, f := range tb.cleanups {
 		f()
 	}
-	if len(tb.errs) != 2 || !strings.Contains(tb.errs[0], "/healthz") || !strings.Contains(tb.errs[1], "/readyz") {
+	if all := strings.Join(tb.errs, "\n"); len(tb.errs) != 2 || !strings.Contains(all, "GET /healthz answered 200") ||
+		!strings.Contains(all, "GET /readyz answered 200") {
 		t.Errorf("reports: %q", tb.errs)
 	}
 }
