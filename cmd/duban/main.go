@@ -56,7 +56,7 @@ The configuration file is --config or DUBAN_CONFIG; DUBAN_LISTEN, DUBAN_REDIS_UR
 DUBAN_TIMEZONE, DUBAN_CLOCK_START and DUBAN_CLOCK_RATE override it.
 `
 
-// Exit codes (CONTRACT.md, "The program").
+// Exit codes: 0 a clean shutdown, 1 a runtime failure, 2 a configuration or usage error.
 const (
 	exitOK     = 0
 	exitFailed = 1

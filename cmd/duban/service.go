@@ -31,7 +31,7 @@ import (
 	"github.com/duban-gov/duban/monitor/workday"
 )
 
-// drainTimeout is how long a shutdown waits for in-flight requests and work (CONTRACT.md).
+// drainTimeout is how long a shutdown (SIGTERM, SIGINT) waits for in-flight requests and work.
 const drainTimeout = 10 * time.Second
 
 // service is the assembled process: every component, wired, not yet running.
