@@ -9,7 +9,7 @@ import (
 
 // Fault is one fault of accountability (行政过错责任追究): a red alert that counts, charged to
 // the department and to the case's handler at the alert's instant, in the calendar year of
-// that instant (DOMAIN.md, "Accountability").
+// that instant (docs/rules.md, "Alert records, levels and accountability").
 type Fault struct {
 	Year       int    `json:"year"`
 	Department string `json:"department"`

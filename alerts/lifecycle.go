@@ -9,7 +9,7 @@ import (
 // Action is a supervisor's action on an alert.
 type Action string
 
-// The actions of CONTRACT.md.
+// The supervisors' actions: POST /api/v1/alerts/{id}/ack, /resolve and /exempt.
 const (
 	Ack     Action = "ack"
 	Resolve Action = "resolve"

@@ -99,7 +99,7 @@ func follow(r *Record, a *deadline.Alert, now time.Time) bool {
 }
 
 // CaseLevel is a case's level: the worst level among its records that are neither resolved
-// nor exempted, ignoring late_report, which is about the reporting, not the case (DOMAIN.md).
+// nor exempted, ignoring late_report, which is about the reporting, not the case (docs/rules.md).
 func CaseLevel(records []Record) monitor.Level {
 	lv := monitor.Green
 	for i := range records {

@@ -1,4 +1,4 @@
-// Package alerts keeps the alert records of DOMAIN.md: how the alerts the clock rules imply
+// Package alerts keeps the alert records (docs/rules.md, section 11): how the alerts the clock rules imply
 // (monitor/deadline) become records that fire once, follow their case, go through the
 // supervisors' lifecycle (acknowledge, resolve, exempt) and count as faults. It is pure: the
 // engine (monitor/engine) runs it inside its compare-and-set commit, the API runs the
@@ -17,7 +17,7 @@ import (
 // State is where an alert is in its lifecycle.
 type State string
 
-// The lifecycle states of DOMAIN.md.
+// The lifecycle states: firing → acknowledged → resolved, or exempted after review.
 const (
 	Firing       State = "firing"
 	Acknowledged State = "acknowledged"
@@ -32,7 +32,7 @@ var States = []State{Firing, Acknowledged, Resolved, Exempted}
 // exempted).
 func (s State) Open() bool { return s == Firing || s == Acknowledged }
 
-// Resolution says why a resolved alert was resolved (CONTRACT.md).
+// Resolution says why a resolved alert was resolved (the API's `resolution`).
 type Resolution string
 
 // The resolutions.
@@ -45,7 +45,7 @@ const (
 	Superseded Resolution = "superseded"
 )
 
-// Record is an alert as stored and as the API shows it (CONTRACT.md, "Alerts").
+// Record is an alert as stored and as the API shows it (docs/api.md, "Alerts").
 type Record struct {
 	ID         string             `json:"id"`
 	Kind       monitor.AlertKind  `json:"kind"`
@@ -83,7 +83,7 @@ type Step struct {
 }
 
 // Counts reports whether the alert counts in rankings and accountability: exempted and
-// superseded alerts count nowhere (DOMAIN.md).
+// superseded alerts count nowhere (docs/rules.md, section 11).
 func (r *Record) Counts() bool {
 	return r.State != Exempted && !(r.State == Resolved && r.Resolution == Superseded)
 }

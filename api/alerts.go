@@ -229,7 +229,7 @@ func (a *API) actOnAlert(w http.ResponseWriter, r *http.Request, id string, act 
 }
 
 // accountability answers GET /api/v1/accountability?year= (supervisor): the year's fault
-// counts of departments and handlers (DOMAIN.md, "Accountability").
+// counts of departments and handlers (docs/rules.md, "Alert records, levels and accountability").
 func (a *API) accountability(w http.ResponseWriter, r *http.Request) {
 	if _, ok := web.Require(w, r, web.Supervisor); !ok {
 		return

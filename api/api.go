@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/duban-gov/duban/dashboards/figures"
@@ -45,7 +46,22 @@ type Options struct {
 // API serves the HTTP API.
 type API struct {
 	o   Options
-	mux *http.ServeMux
+	mux *routes
+}
+
+// routes is the API's http.ServeMux, remembering every pattern mounted on it.
+type routes struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routes) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+func (m *routes) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
 }
 
 // New builds the API and its routes.
@@ -62,7 +78,7 @@ func New(o Options) (*API, error) {
 	if o.FaultThreshold <= 0 {
 		o.FaultThreshold = 3
 	}
-	a := &API{o: o, mux: http.NewServeMux()}
+	a := &API{o: o, mux: &routes{ServeMux: http.NewServeMux()}}
 	authed := func(h http.HandlerFunc) http.Handler { return o.Auth.Authenticate(h) }
 	a.mux.HandleFunc("GET /healthz", a.healthz)
 	a.mux.HandleFunc("GET /readyz", a.readyz)
@@ -102,6 +118,11 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTT
 
 // Handle mounts a further handler (components built after the API).
 func (a *API) Handle(pattern string, h http.Handler) { a.mux.Handle(pattern, h) }
+
+// Routes lists the http.ServeMux patterns mounted so far ("GET /api/v1/cases", "/api/"),
+// sorted: what the test of docs/openapi.yaml compares the document with. Mount everything
+// before serving; Routes and Handle are not safe to call while requests are served.
+func (a *API) Routes() []string { return slices.Sorted(slices.Values(a.mux.patterns)) }
 
 // Authenticate wraps h with the API's token check, for components mounted with Handle.
 func (a *API) Authenticate(h http.Handler) http.Handler { return a.o.Auth.Authenticate(h) }

@@ -46,6 +46,6 @@ func (a *API) trend(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, err)
 		return
 	}
-	// CONTRACT.md: "one row per day" — the answer is the array of rows itself.
+	// One row per day (docs/api.md): the answer is the array of rows itself.
 	web.WriteJSON(w, http.StatusOK, rows)
 }

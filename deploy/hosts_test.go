@@ -26,7 +26,7 @@ func tool(t *testing.T, name string, ci bool) string {
 	if ci && os.Getenv("CI") == "true" {
 		t.Fatalf("%s not found (CI=true)", name)
 	}
-	t.Skipf("%s not found", name)
+	t.Skipf("SKIPPED: %s not installed — %s did not run; install it or run .ci/run", name, t.Name())
 	return ""
 }
 

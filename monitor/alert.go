@@ -28,10 +28,10 @@ func (l Level) rank() int {
 	return 0
 }
 
-// AlertKind is the kind of an alert (DOMAIN.md, "Alerts").
+// AlertKind is the kind of an alert (docs/rules.md, section 7).
 type AlertKind string
 
-// The alert kinds of DOMAIN.md.
+// The alert kinds.
 const (
 	DecisionDue       AlertKind = "decision_due"
 	PromiseOverdue    AlertKind = "promise_overdue"
@@ -46,7 +46,7 @@ const (
 	FaultThreshold    AlertKind = "fault_threshold"
 )
 
-// AlertKinds lists every kind, in DOMAIN.md's order.
+// AlertKinds lists every kind, in the order of docs/rules.md.
 var AlertKinds = []AlertKind{
 	DecisionDue, PromiseOverdue, StatutoryOverdue, AcceptanceOverdue, DeliveryOverdue,
 	SuspensionOverdue, ProcedureViolate, FeeViolation, LateReport, CalendarMissing, FaultThreshold,
@@ -85,7 +85,7 @@ func (k AlertKind) Valid() bool {
 // Stage is the stage of a case, each with its own clock.
 type Stage string
 
-// The stages of DOMAIN.md.
+// The stages of a case: acceptance (受理), decision (审查决定), delivery (送达), closed.
 const (
 	StageAcceptance Stage = "acceptance"
 	StageDecision   Stage = "decision"
@@ -96,7 +96,7 @@ const (
 // Status is what the case is waiting for.
 type Status string
 
-// The statuses of CONTRACT.md.
+// The statuses a case shows (its `status`).
 const (
 	StatusReceived      Status = "received"
 	StatusSupplementing Status = "supplementing"

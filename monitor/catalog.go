@@ -6,7 +6,7 @@ type Department struct {
 	Name string `json:"name" yaml:"name"`
 }
 
-// Default time limits of a matter, in working days (行政许可法 Art. 32, 42, 44; DOMAIN.md).
+// Default time limits of a matter, in working days (行政许可法 Art. 32, 42, 44; docs/rules.md).
 const (
 	DefaultWarnDays         = 2
 	DefaultAcceptanceDays   = 5

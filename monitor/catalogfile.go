@@ -8,7 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// ParseCatalog reads a catalogue in the YAML shape of CONTRACT.md "Catalogue (YAML)",
+// ParseCatalog reads a catalogue in its YAML shape (docs/configuration.md, "The catalogue"),
 // applies the defaults and validates it (Catalog.Validate). On any problem it returns a
 // FieldErrors listing all of them, each naming the entry and the key:
 //

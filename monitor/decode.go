@@ -22,7 +22,7 @@ const (
 // field gives a FieldError naming that field while the others are still read. A body that is
 // not one JSON object gives a single FieldError with Field "" (the event as a whole).
 //
-// The rules, where CONTRACT.md is silent:
+// The rules, beyond the event schema of docs/openapi.yaml:
 //   - Field names are matched exactly (case-sensitive). Unknown fields are ignored, for
 //     forward compatibility; so is `received_at`, which the service stamps itself.
 //   - A known field given twice is an error on that field: which copy would win differs

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// contractExample is the event of CONTRACT.md "Events in", every field filled.
+// contractExample is the example event of the push API, every field filled.
 const contractExample = `{
   "event_id": "env-2026-000123-03",
   "case_id": "env-2026-000123",

@@ -8,10 +8,10 @@ import (
 	"time"
 )
 
-// EventType is the kind of step an event reports (CONTRACT.md, "Events in").
+// EventType is the kind of step an event reports (docs/api.md, "POST /api/v1/events").
 type EventType string
 
-// The event types of CONTRACT.md.
+// The event types.
 const (
 	Submitted           EventType = "submitted"
 	Accepted            EventType = "accepted"
@@ -119,7 +119,7 @@ func (e *Event) Receipt() time.Time {
 }
 
 // Before reports whether e sorts before o in the one order the clock rules use: by `at`, then
-// `seq`, then `event_id` (DOMAIN.md). Any arrival order of the same set sorts the same way.
+// `seq`, then `event_id` (docs/rules.md). Any arrival order of the same set sorts the same way.
 func (e *Event) Before(o *Event) bool {
 	if !e.At.Equal(o.At) {
 		return e.At.Before(o.At)

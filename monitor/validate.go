@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of event fields (CONTRACT.md, "Events in").
+// Limits of event fields (the Event schema of docs/openapi.yaml).
 const (
 	// MaxIDLen is the longest event_id, case_id, ref, department or matter code, in bytes
 	// (IDs are ASCII, so also in characters).
@@ -52,7 +52,7 @@ func ValidID(s string) bool {
 	return true
 }
 
-// ValidateEvent checks e against every rule of CONTRACT.md "Events in" that needs no case
+// ValidateEvent checks e against every rule of the push API (docs/api.md) that needs no case
 // state, and returns one FieldError per offending field, in the contract's field order
 // (nil when e is valid). Fields that are present are checked wherever they appear (a
 // `reason` on a `resumed` event must still be a known reason), except that a type-specific

@@ -1,5 +1,5 @@
-// Package webhook delivers alerts to outbound subscriptions (CONTRACT.md, "Outbound
-// subscriptions"): supervisors register a URL, filters and a secret over the API; every
+// Package webhook delivers alerts to outbound subscriptions (docs/webhooks.md,
+// docs/api.md "Outbound subscriptions"): supervisors register a URL, filters and a secret over the API; every
 // matching alert stream entry (a new or changed alert) is POSTed to the URL as signed JSON, in
 // stream order, at least once, retried with backoff for 24 hours.
 //

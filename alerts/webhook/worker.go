@@ -23,7 +23,7 @@ const batch = 100
 // wake-up costs at most this).
 const idleCheck = 5 * time.Second
 
-// Payload is the body of a delivery (CONTRACT.md): the delivery id, which receivers use to
+// Payload is the body of a delivery (docs/webhooks.md): the delivery id, which receivers use to
 // drop repeats ("<subscription id>:<alert stream cursor>", the same on every resend), the
 // subscription, and the alert record as the API shows it.
 type Payload struct {

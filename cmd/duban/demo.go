@@ -286,8 +286,8 @@ func randomToken() string {
 type anonymousViewersKey struct{}
 
 // withAnonymousViewers marks the service started with ctx as the demo's: requests without
-// a token read as a viewer (CONTRACT.md: the demo's wall screen, GET APIs and /ws need no
-// token; writes still do).
+// a token read as a viewer (the demo's wall screen, GET APIs and /ws need no token; writes
+// still do).
 func withAnonymousViewers(ctx context.Context) context.Context {
 	return context.WithValue(ctx, anonymousViewersKey{}, true)
 }

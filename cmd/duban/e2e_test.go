@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duban-gov/duban/internal/openapitest"
 	"github.com/duban-gov/duban/internal/syncbuf"
 	"github.com/duban-gov/duban/internal/testredis"
 )
@@ -65,6 +66,7 @@ func startServeWith(t testing.TB, redisURL, prefix, clockStart, extra string) *i
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	ctx = withListenHook(ctx, func(a string) { addr <- a })
+	ctx = withHandlerHook(ctx, openapitest.Middleware(t)) // every answer checked against docs/openapi.yaml
 	in := &instance{t: t, stop: cancel, done: make(chan int, 1), logs: &syncbuf.Buffer{}}
 	go func() {
 		in.done <- run(ctx, []string{"serve"}, io.Discard, in.logs, func(k string) string { return env[k] })

@@ -33,9 +33,10 @@ func rankingMethod(cfg *config.Config) ranking.Method {
 	return ranking.Method{Weights: ranking.Weights(cfg.Ranking.Weights), MinCases: cfg.Ranking.MinCases}
 }
 
-// jobs are the scheduled jobs of DESIGN.md: the previous month's ranking at the configured
-// time (02:00 on the 2nd by default), once report_within has passed since the month's end;
-// and in December, a daily check that next year's calendar is loaded.
+// jobs are the scheduled jobs (docs/architecture.md, "Rankings and scheduled jobs"): the
+// previous month's ranking at the configured time (02:00 on the 2nd by default), once
+// report_within has passed since the month's end; and in December, a daily check that next
+// year's calendar is loaded.
 func jobs(cfg *config.Config, store *rdb.Store, clk clock.Clock, cals *engine.Calendars, rk *figures.Rankings) ([]schedule.Job, error) {
 	check, err := cron.ParseStandard(calendarCheckSpec)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 	"github.com/duban-gov/duban/monitor/rdb"
 )
 
-// outbound is the wiring of outbound alert delivery (CONTRACT.md, "Outbound subscriptions"):
+// outbound is the wiring of outbound alert delivery (docs/webhooks.md):
 // the webhook dispatcher and its API, and the Alertmanager forwarder when alertmanager.url
 // is set.
 type outbound struct {

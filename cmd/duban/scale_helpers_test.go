@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/duban-gov/duban/internal/openapitest"
 	"github.com/duban-gov/duban/internal/syncbuf"
 )
 
@@ -36,6 +37,7 @@ func startDuban(t testing.TB, args []string, env map[string]string, config strin
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan string, 1)
 	ctx = withListenHook(ctx, func(a string) { addr <- a })
+	ctx = withHandlerHook(ctx, openapitest.Middleware(t)) // every answer checked against docs/openapi.yaml
 	in := &instance{t: t, stop: cancel, done: make(chan int, 1), logs: &syncbuf.Buffer{}}
 	stdout := &syncbuf.Buffer{}
 	go func() {

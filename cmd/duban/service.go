@@ -31,7 +31,7 @@ import (
 	"github.com/duban-gov/duban/monitor/workday"
 )
 
-// drainTimeout is how long a shutdown waits for in-flight requests and work (CONTRACT.md).
+// drainTimeout is how long a shutdown (SIGTERM, SIGINT) waits for in-flight requests and work.
 const drainTimeout = 10 * time.Second
 
 // service is the assembled process: every component, wired, not yet running.
@@ -182,7 +182,7 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	}
 	a.Handle("GET /ws", hub)
 	svc.hub, svc.liveClients = hub, func() int { return int(hub.Clients()) }
-	svc.applier, svc.timers, svc.relay, svc.handler = applier, timers, relay, a
+	svc.applier, svc.timers, svc.relay, svc.handler = applier, timers, relay, hookHandler(ctx, a)
 	svc.rankings = rankings
 	return svc, nil
 }

@@ -1,5 +1,5 @@
-// Package fileimport backfills events from a file: `duban import FILE` (CONTRACT.md, "The
-// program"). It is a collector like collectors/httpin, reading NDJSON or CSV instead of a
+// Package fileimport backfills events from a file: `duban import FILE`
+// (docs/import.md). It is a collector like collectors/httpin, reading NDJSON or CSV instead of a
 // request body, and it ends in the same place: monitor.ParseEvent for every event, then
 // rdb.Store.Ingest for the valid ones.
 //
@@ -20,7 +20,7 @@
 // resolve (superseded). A backfill should keep each case's events together, sorted by
 // case_id for example.
 //
-// A batch is taken event by event, like a request of the push API (DESIGN.md invariant 9):
+// A batch is taken event by event, like a request of the push API (docs/architecture.md, invariant 9):
 // a bad event is rejected with every offending field named, and the good events around it
 // are stored. An event whose event_id is already stored for its case is a duplicate and
 // changes nothing, so running the same import twice is safe. An event for a case that

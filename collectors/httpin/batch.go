@@ -15,7 +15,7 @@ const (
 	StatusRejected  = "rejected"
 )
 
-// Answer is the 202 body (CONTRACT.md, "Events in").
+// Answer is the 202 body (docs/api.md, "POST /api/v1/events").
 type Answer struct {
 	Accepted   int      `json:"accepted"`
 	Duplicates int      `json:"duplicates"`

@@ -1,5 +1,5 @@
 // Package httpin is the push API: POST /api/v1/events, through which department systems
-// report the steps of their cases (CONTRACT.md, "Events in").
+// report the steps of their cases (docs/api.md, docs/openapi.yaml).
 //
 // # A request, step by step
 //
@@ -38,7 +38,7 @@
 //     a context detached from the client's cancellation: a client hanging up mid-batch must
 //     not leave the batch half stored and the applier unwoken (Redis' own timeouts bound
 //     the call). Ingest returns only once Redis has answered for every event, so the 202
-//     that follows is durable (DESIGN.md invariant 1).
+//     that follows is durable (docs/architecture.md, invariant 1).
 //  9. If Redis fails, the answer is 503 and nothing is reported accepted, even though some
 //     events may have been stored: the client retries the whole batch, and dedupe makes
 //     that safe (those events come back as duplicates). The failure is logged when it
@@ -50,7 +50,7 @@
 //     duplicate. OnStored is called once with the number of newly stored events, when
 //     there are any, before the answer is written; then the answer is 202.
 //
-// A batch is taken event by event (DESIGN.md invariant 9): an event that is a valid JSON
+// A batch is taken event by event (docs/architecture.md, invariant 9): an event that is a valid JSON
 // value but a bad event (a wrong type, a missing field, an unknown matter, an `at` more than
 // five minutes ahead of the business clock) is rejected in the 202 with every offending
 // field named, and the good events around it are kept. A single bad event is a 202 with
@@ -101,5 +101,5 @@
 //
 // The business clock (Options.Clock) decides what is "in the future" and stamps ReceivedAt;
 // the rate limiter and the dirty-set score given to Ingest run on real time (Options.Wall),
-// as plumbing must (DESIGN.md, "Time").
+// as plumbing must (docs/architecture.md, "Time").
 package httpin

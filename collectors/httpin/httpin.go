@@ -20,7 +20,7 @@ import (
 	"github.com/duban-gov/duban/monitor/rdb"
 )
 
-// Defaults of Limits (CONTRACT.md, "Configuration keys").
+// Defaults of Limits (the `limits` keys of docs/configuration.md).
 const (
 	DefaultBodyBytes               = 8 << 20
 	DefaultBatchEvents             = 10_000

@@ -6,7 +6,8 @@ import (
 	"github.com/duban-gov/duban/monitor"
 )
 
-// districtYAML is the sample district's catalogue, in the shape of CONTRACT.md's catalogue.
+// districtYAML is the sample district's catalogue, in the shape of a configured catalogue
+// (docs/configuration.md, "The catalogue").
 //
 //go:embed district.yaml
 var districtYAML []byte

@@ -19,7 +19,7 @@ import (
 // 403): no retry can mend that.
 var ErrRefused = errors.New("simulate: the service refused the token")
 
-// answer is the push API's 202 body (CONTRACT.md, "Events in").
+// answer is the push API's 202 body (docs/api.md, "POST /api/v1/events").
 type answer struct {
 	Accepted   int64 `json:"accepted"`
 	Duplicates int64 `json:"duplicates"`

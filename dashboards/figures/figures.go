@@ -54,7 +54,7 @@ type DeptFigures struct {
 	Figures
 }
 
-// Overview is the answer of GET /api/v1/overview (CONTRACT.md).
+// Overview is the answer of GET /api/v1/overview (docs/api.md).
 type Overview struct {
 	At time.Time `json:"at"`
 	Figures

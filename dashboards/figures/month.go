@@ -14,7 +14,7 @@ import (
 // case overdue and undecided for longer than ten years is left out.
 const overdueHistory = 120
 
-// MonthAggregates reads a month's ranking aggregates per department (DOMAIN.md): the
+// MonthAggregates reads a month's ranking aggregates per department (docs/ranking.md): the
 // month's counters, and open_overdue as the running sum of overdue starts minus ends over
 // the months up to it. O(departments × months of history), never a scan of cases.
 func (s *Source) MonthAggregates(ctx context.Context, m ranking.Month) ([]ranking.Aggregate, error) {

@@ -1,4 +1,4 @@
-// Package live is the WebSocket live feed, GET /ws (CONTRACT.md, "Live feed"): one Hub per
+// Package live is the WebSocket live feed, GET /ws (docs/api.md, "GET /ws"): one Hub per
 // replica reads the Redis alert stream — which every replica appends to, in one global
 // order — and fans each alert out to the replica's clients whose subscription matches, so
 // every client sees every alert whichever replica fired it.

@@ -52,7 +52,7 @@ type Options struct {
 	WriteTimeout time.Duration
 	// ReplayMax bounds how many stream entries one subscribe may replay; past it the
 	// client gets an error about `since` and should re-read the state from the REST API,
-	// then subscribe without `since`. Zero means no bound (CONTRACT.md: every alert).
+	// then subscribe without `since`. Zero means no bound: every alert kept is replayed.
 	ReplayMax int
 	// ReplayPage is how many stream entries a replay reads per Redis call. Zero means 500.
 	ReplayPage int

@@ -86,7 +86,7 @@ func (f *filter) match(e *entry) bool {
 	return true
 }
 
-// clientMessage is what a client sends (CONTRACT.md, "Live feed"). Unknown fields are
+// clientMessage is what a client sends (docs/api.md, "GET /ws"). Unknown fields are
 // ignored, so clients may send more than this version knows.
 type clientMessage struct {
 	Op          string   `json:"op"`

@@ -129,7 +129,7 @@ func measure(a Aggregate, w Weights) figures {
 	return f
 }
 
-// score is DOMAIN.md's formula with weights w, scaled to 0–100: 100·Σ(w·term)/Σw. With
+// score is the ranking's formula (docs/ranking.md) with weights w, scaled to 0–100: 100·Σ(w·term)/Σw. With
 // weights adding up to 100 the scale is exactly 1 and this is the formula as written.
 func score(f figures, w Weights) float64 {
 	sum := w.OnTime + w.TimeRatio + w.Early + w.Red + w.OpenOverdue

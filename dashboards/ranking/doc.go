@@ -1,5 +1,5 @@
 // Package ranking computes the monthly approval-performance ranking (审批绩效排名) of
-// DOMAIN.md and renders it as CSV and HTML. It is pure: a month's per-department
+// docs/ranking.md and renders it as CSV and HTML. It is pure: a month's per-department
 // aggregates, the method and the generation time in, the Ranking out; no clock, no Redis,
 // no I/O beyond the io.Writer given to a renderer. Gathering the aggregates from cases and
 // alerts, storing published months and serving them is the caller's job.
@@ -17,14 +17,14 @@
 //	       + w_early·early_rate + w_red·max(0, 1 − red_per_100/10)
 //	       + w_open_overdue·max(0, 1 − open_overdue/10)) / Σw
 //
-// which with the default weights 40, 20, 10, 20, 10 (adding up to 100) is DOMAIN.md's
-// formula as written. Departments are ranked by score, then on-time rate, then decided
+// which with the default weights 40, 20, 10, 20, 10 (adding up to 100) is the
+// published formula exactly. Departments are ranked by score, then on-time rate, then decided
 // count, on full precision; those still equal share a rank (1, 2, 2, 4).
 //
-// # Choices where DOMAIN.md is silent
+// # Choices where the rules are silent
 //
 //   - Weights are relative: the score is scaled by 100/Σw so it stays 0–100 whatever the
-//     configured weights add up to (DOMAIN.md says both "0–100" and "weights configurable").
+//     configured weights add up to (the score is "0–100" and the weights are configurable).
 //   - TimeRatio for a 0-day matter (即办件) is the used days themselves: 0 when decided on the
 //     start day (which the clock rule never counts, so used_days is 0), then 1 per counted
 //     working day. A case's ratio is not capped; only the average is, in the score.
@@ -42,7 +42,7 @@
 //     at least 1, and the CSV leaves them empty and the HTML shows "—".
 //   - Aggregates with the same department code are added together.
 //   - JSON: rates are fractions 0–1 with up to 3 decimals; red_per_100, yellow_per_100 and
-//     score are written with exactly one decimal (57.0) as CONTRACT.md shows; method is
+//     score are written with exactly one decimal (57.0), as the published rankings show them; method is
 //     {"weights": {on_time, time_ratio, early, red, open_overdue}, "min_cases": n}, the
 //     names of the `ranking` configuration keys. A Ranking holds the rounded figures, so a
 //     stored month reads back and renders unchanged.

@@ -11,7 +11,7 @@ import (
 
 // Weights are the score's weights, one per indicator term. They are relative: the score is
 // 100·Σ(weight·term)/Σweight, so it runs from 0 to 100 whatever they add up to; the
-// defaults add up to 100 and give DOMAIN.md's formula exactly. The fields and JSON names are
+// defaults add up to 100 and give the published formula exactly. The fields and JSON names are
 // those of config.Weights (`ranking.weights`), so ranking.Weights(cfg.Ranking.Weights)
 // converts one into the other.
 type Weights struct {
@@ -22,7 +22,7 @@ type Weights struct {
 	OpenOverdue float64 `json:"open_overdue"` // × max(0, 1 − open_overdue/10)
 }
 
-// DefaultWeights are the weights of DOMAIN.md and CONTRACT.md.
+// DefaultWeights are the default `ranking.weights` (docs/configuration.md).
 var DefaultWeights = Weights{OnTime: 40, TimeRatio: 20, Early: 10, Red: 20, OpenOverdue: 10}
 
 // DefaultMinCases is the fewest decided cases a department needs to be ranked.
@@ -116,7 +116,7 @@ func (a Aggregate) Validate() error {
 //
 // usedDays is the decision facts' UsedDays: the counted working days up to and including
 // the decision day. The clock rule never counts the start day, so a case decided on its start
-// day has used 0 days. For a 0-day matter (即办件, promisedDays 0) DOMAIN.md says "0 if decided
+// day has used 0 days. For a 0-day matter (即办件, promisedDays 0) the rule is "0 if decided
 // on the start day, else 1 per day used": the ratio is then usedDays itself — 0 on the start
 // day (or on a day off right after it, which counts for nothing), 1 on the next working day,
 // 2 on the one after. The ratio is not capped: a case that took twice its promise adds 2
@@ -173,7 +173,7 @@ type Standing struct {
 }
 
 // MarshalJSON writes s in its fields' order and with their tags, the per-100 figures and
-// the score with exactly one decimal as CONTRACT.md shows them ("score": 57.0).
+// the score with exactly one decimal as the published rankings show them ("score": 57.0).
 func (s Standing) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Department    string      `json:"department"`

@@ -29,7 +29,7 @@ var (
 //	transport decided 20: 18/20 = 0.9; 19/20 = 0.95; 4/20 = 0.2; 10/20 = 0.5; red 0;
 //	          yellow 0; open 0.  36 + 10 + 2 + 20 + 10 = 78.0 — the same score as market by
 //	          other means, the same on-time rate and the same decided count: both rank 2.
-//	env       decided 12 (CONTRACT.md's example): 10/12 = 0.8333… → 0.833; 12/12 = 1;
+//	env       decided 12 (the example of docs/api.md): 10/12 = 0.8333… → 0.833; 12/12 = 1;
 //	          3/12 = 0.25; avg 7.32/12 = 0.61; red 1·100/12 = 8.333… → 8.3; yellow
 //	          2·100/12 = 16.666… → 16.7; open 0.
 //	          33.333… + 20·0.39 + 2.5 + 20·(1−0.8333…) + 10 = 33.333+7.8+2.5+3.333+10
@@ -376,7 +376,7 @@ func TestJSONContract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// CONTRACT.md's example department, field for field and in its order.
+	// The example department of the published JSON, field for field and in its order.
 	const wantEnv = `{"department":"env","name":"区生态环境局","rank":4,"decided":12,"on_time_rate":0.833,` +
 		`"statutory_rate":1,"early_rate":0.25,"avg_time_ratio":0.61,"red_per_100":8.3,"yellow_per_100":16.7,` +
 		`"open_overdue":0,"score":57.0,"ranked":true}`

@@ -12,7 +12,7 @@ import (
 // read by iweb.BearerToken, so the API and /ws accept it with no other change). Why the
 // token and not a signed session id: the token is already a secret the bureau issued for
 // this screen, replicas are stateless and share no signing key or session store
-// (DESIGN.md, invariant 6), and revoking the token in the configuration ends every session
+// (docs/architecture.md, invariant 6), and revoking the token in the configuration ends every session
 // made with it at once. The cookie is HttpOnly (no script reads it), SameSite=Strict (no
 // other site's page can make the browser send it) and Secure when the request came over TLS.
 

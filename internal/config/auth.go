@@ -70,7 +70,7 @@ func (l *loader) token(key string, ft fileToken) (Token, *Error) {
 	case RoleViewer:
 		tok.Role = RoleViewer
 	case RoleSupervisor, RoleAdmin:
-		// Only collectors and viewers are scoped to a department (CONTRACT.md, "Roles"):
+		// Only collectors and viewers are scoped to a department (docs/configuration.md, `auth.tokens`):
 		// a department on a supervisor would look like a limit that nothing enforces.
 		if ft.Department != "" {
 			return tok, &Error{Key: key + ".department", Message: fmt.Sprintf("a %s token acts on every department; only collector and viewer tokens name one", ft.Role)}
@@ -102,7 +102,7 @@ func checkClearToken(t string) error {
 	return nil
 }
 
-// validID reports whether s is an ID of CONTRACT.md: 1–128 letters, digits and -_.:/.
+// validID reports whether s is a valid ID (a department code): 1–128 letters, digits and -_.:/.
 func validID(s string) bool {
 	if len(s) == 0 || len(s) > 128 {
 		return false

@@ -1,5 +1,5 @@
 // Package config loads duban's configuration: one YAML file, every key optional, and
-// environment overrides for the common keys (CONTRACT.md, "Configuration keys"). Load
+// environment overrides for the common keys (docs/configuration.md lists them all). Load
 // validates every value and answers the first problem as an *Error that names the key, so
 // that `duban` can exit with code 2 and a message an operator can act on.
 package config
@@ -14,7 +14,7 @@ import (
 	"github.com/duban-gov/duban/monitor"
 )
 
-// The defaults of CONTRACT.md.
+// The defaults (docs/configuration.md).
 const (
 	DefaultListen                  = ":8080"
 	DefaultTimezone                = "Asia/Shanghai"
@@ -28,7 +28,7 @@ const (
 	DefaultClockRate               = 1
 )
 
-// DefaultWeights are the ranking weights of CONTRACT.md.
+// DefaultWeights are the default ranking weights.
 var DefaultWeights = Weights{OnTime: 40, TimeRatio: 20, Early: 10, Red: 20, OpenOverdue: 10}
 
 // Config is the loaded, validated configuration. Paths in it are absolute; tokens are kept
@@ -74,7 +74,7 @@ type Auth struct {
 	AllowedOrigins []string
 }
 
-// Role is what a token may do (CONTRACT.md, "Roles").
+// Role is what a token may do (docs/configuration.md, `auth.tokens`).
 type Role string
 
 // The roles. A collector is a token with a department and no role: it reports for its

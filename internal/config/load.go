@@ -81,7 +81,7 @@ type fileAlertmanager struct {
 	SendHandlerNames bool   `yaml:"send_handler_names"`
 }
 
-// defaults returns the file shape filled with CONTRACT.md's defaults. The file is decoded
+// defaults returns the file shape filled with the defaults. The file is decoded
 // over it, so an absent key (or a null one) keeps its default, in nested sections too:
 // `weights: {red: 30}` changes only red.
 func defaults() fileConfig {

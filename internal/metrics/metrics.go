@@ -1,5 +1,5 @@
 // Package metrics defines, in one place, every Prometheus metric the service exports
-// (CONTRACT.md, "Metrics"), on a Registerer the caller injects — never the global one, so
+// (docs/metrics.md), on a Registerer the caller injects — never the global one, so
 // two instances in one test process do not collide.
 //
 // Three kinds of figure live here:

@@ -67,7 +67,8 @@ func unavailable(t testing.TB, format string, args ...any) {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf(format+" (CI=true: the storage tests must run)", args...)
 	}
-	t.Skipf(format+" (skipped; set CI=true to fail instead)", args...)
+	t.Skipf("SKIPPED: "+format+" — this storage test did not run; start Redis (redis-server on the PATH) "+
+		"or run .ci/run; set CI=true to fail instead", args...)
 }
 
 func randomHex(n int) string {

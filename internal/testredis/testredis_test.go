@@ -140,7 +140,8 @@ func TestUnreachable(t *testing.T) {
 	l.Close()
 	t.Setenv("DUBAN_TEST_REDIS_URL", "redis://"+closed)
 	t.Setenv("CI", "")
-	if f := runFake(t, func(tb testing.TB) { New(tb) }); !f.skipped || !strings.Contains(f.msg, closed) {
+	if f := runFake(t, func(tb testing.TB) { New(tb) }); !f.skipped || !strings.Contains(f.msg, closed) ||
+		!strings.HasPrefix(f.msg, "SKIPPED: ") {
 		t.Errorf("without CI: skipped %v, failed %v, %q; want a skip naming %s", f.skipped, f.failed, f.msg, closed)
 	}
 	t.Setenv("CI", "true")
@@ -152,7 +153,8 @@ func TestUnreachable(t *testing.T) {
 func TestMissingRedisServer(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
 	t.Setenv("CI", "")
-	if f := runFake(t, func(tb testing.TB) { StartServer(tb) }); !f.skipped || !strings.Contains(f.msg, "redis-server") {
+	if f := runFake(t, func(tb testing.TB) { StartServer(tb) }); !f.skipped || !strings.Contains(f.msg, "redis-server") ||
+		!strings.HasPrefix(f.msg, "SKIPPED: ") {
 		t.Errorf("without CI: skipped %v, failed %v, %q", f.skipped, f.failed, f.msg)
 	}
 	t.Setenv("CI", "true")

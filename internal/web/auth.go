@@ -15,7 +15,7 @@ import (
 // which only reports and reads its own department.
 type Role int
 
-// The roles of CONTRACT.md.
+// The roles of `auth.tokens` (docs/configuration.md).
 const (
 	Collector Role = iota + 1
 	Viewer

@@ -6,7 +6,7 @@ import (
 	"github.com/duban-gov/duban/monitor/workday"
 )
 
-// This file holds the clock rule of DOMAIN.md as arithmetic on civil dates:
+// This file holds the clock rule (docs/rules.md, section 2) as arithmetic on civil dates:
 //
 //	A working day counts for a clock if it comes after the day the clock started and the
 //	clock was running at its start (00:00).
@@ -160,7 +160,7 @@ func (e *engine) nth(start workday.Date, spans []span, n int) (workday.Date, boo
 	return d, prov || p
 }
 
-// dayCounts returns used_days and remaining_days of DOMAIN.md for a clock whose limit ends
+// dayCounts returns used_days and remaining_days (docs/rules.md, section 6) for a clock whose limit ends
 // on deadline day due, on the civil day today: used = counted days before today;
 // remaining = counted days from today (if it counts) to due inclusive, 1 on the last day
 // (also for a 0-day limit on its start day); once due has passed, minus the counted days

@@ -7,11 +7,11 @@ import (
 	"github.com/duban-gov/duban/monitor/workday"
 )
 
-// Compute folds a case's events through the clock rules of DOMAIN.md and returns the
+// Compute folds a case's events through the clock rules (docs/rules.md) and returns the
 // case's state at in.Now: its stage and status, deadlines, day counts, the alerts the
 // events imply and the future instants at which they change. It is a pure function of the
 // event set (in.Events is sorted in place; its arrival order does not matter). docs/rules.md
-// states every rule and every choice it makes where DOMAIN.md is silent.
+// states every rule and every choice it makes where the law is silent.
 func Compute(in Input) Result {
 	var e engine
 	e.init(&in)

@@ -121,7 +121,7 @@ func TestMessages(t *testing.T) {
 		key    string
 		want   string
 	}{
-		{"promise overdue (CONTRACT.md example)", nil, []ev{sub, acc}, "2026-03-18 10:00",
+		{"promise overdue (the alert example of docs/api.md)", nil, []ev{sub, acc}, "2026-03-18 10:00",
 			"promise_overdue:2026-03-17", "办件 env-2026-000123 超过承诺时限（10个工作日）"},
 		{"decision due", nil, []ev{sub, acc}, "2026-03-16 10:00",
 			"decision_due:2026-03-17", "办件 env-2026-000123 将于 2026-03-17 到期（承诺时限），剩余2个工作日"},

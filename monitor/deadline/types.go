@@ -1,4 +1,4 @@
-// Package deadline implements the clock rules of DOMAIN.md as one pure function: a case's
+// Package deadline implements the clock rules (docs/rules.md) as one pure function: a case's
 // events, its matter, the calendar and "now" in; the case's stage, deadlines, day counts,
 // level, the alerts the events imply and the future thresholds out. It does no I/O and reads
 // no clock, so it is exhaustively testable and cheap enough to run on every applied event.

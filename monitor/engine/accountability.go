@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// AccountabilityReport is the answer of GET /api/v1/accountability (CONTRACT.md).
+// AccountabilityReport is the answer of GET /api/v1/accountability (docs/api.md).
 type AccountabilityReport struct {
 	Year        int             `json:"year"`
 	Departments []DeptFaults    `json:"departments"`

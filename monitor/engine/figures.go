@@ -18,7 +18,7 @@ const (
 	FigDecidedLate = "decided_late"
 	FigRedFired    = "red_fired"
 	FigYellowFired = "yellow_fired"
-	// Month aggregates of the ranking (DOMAIN.md): decided cases by their decision month…
+	// Month aggregates of the ranking (docs/ranking.md): decided cases by their decision month…
 	FigOnTime    = "on_time"
 	FigStatutory = "statutory"
 	FigEarly     = "early"

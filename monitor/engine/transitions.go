@@ -12,7 +12,7 @@ import (
 )
 
 // Transition types. Counters, aggregates, the alert stream and the live feed are built from
-// these (DESIGN.md invariant 8), so every figure on a screen can be traced to events.
+// these (docs/architecture.md, invariant 8), so every figure on a screen can be traced to events.
 const (
 	// TCaseOpened: the case was applied for the first time (it counts as received on the
 	// day of its submitted_at).

@@ -12,8 +12,8 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// AlertStreamKeep is how long the alert stream keeps entries (real time): CONTRACT.md asks
-// for at least 7 days of replay; a day more covers a trim that is approximate.
+// AlertStreamKeep is how long the alert stream keeps entries (real time): the live feed
+// promises at least 7 days of replay (docs/api.md); a day more covers a trim that is approximate.
 const AlertStreamKeep = 8 * 24 * time.Hour
 
 // idSep joins a case id and an alert key in an alert id (alerts.Sep; a character case ids

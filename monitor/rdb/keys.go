@@ -10,7 +10,7 @@ import (
 // Cases are spread over a fixed number of partitions. All keys of one case, and the
 // per-partition sets that a case's scripts touch (dirty set, timers, outbox, indexes), carry
 // the partition's hash tag `{pN}`, so every Lua script touches exactly one slot and Redis
-// Cluster needs no multi-slot transaction (DESIGN.md invariant 7). What spans partitions is
+// Cluster needs no multi-slot transaction (docs/architecture.md, invariant 7). What spans partitions is
 // read by visiting every partition (bounded: Partitions round trips, pipelined).
 //
 // The prefix (default "duban:") lets tests run in parallel on one Redis and lets several
@@ -47,8 +47,8 @@ func (k keys) caseKey(caseID string) string { return k.tag(Partition(caseID)) + 
 // mid-apply leaves it to be reclaimed when the lease lapses.
 func (k keys) dirty(p int) string { return k.tag(p) + "dirty" }
 
-// timers: ZSET case_id → business-time ms of the case's next threshold (DOMAIN.md alert
-// instants). Written by every commit; consumed by the timer engine.
+// timers: ZSET case_id → business-time ms of the case's next threshold (alert instants,
+// docs/rules.md). Written by every commit; consumed by the timer engine.
 func (k keys) timers(p int) string { return k.tag(p) + "timers" }
 
 // outbox: STREAM of the partition's transitions (stage changes, decisions, level changes,
@@ -96,7 +96,7 @@ func (k keys) alertIdxState(p int, st string) string { return k.tag(p) + "aidx:s
 // system alerts, accountability counts, screen figures — lives under one hash tag `{g}`
 // and is fed from the partitions' outboxes by the relay, which keeps, in the same slot, how
 // far it has copied each outbox: a copy is exactly-once because the checkpoint moves in the
-// same script as the copy (DESIGN.md invariant 7: no multi-slot transaction).
+// same script as the copy (docs/architecture.md, invariant 7: no multi-slot transaction).
 func (k keys) global() string { return k.prefix + "{g}:" }
 
 // relay: HASH partition → id of the last outbox entry copied into the global slot.
@@ -120,7 +120,7 @@ func (k keys) faults(year int) string { return k.global() + "faults:" + strconv.
 func (k keys) idxDue(p int, dept string) string { return k.tag(p) + "idx:due:" + dept }
 
 // Screen figures in the global slot, kept by the relay from the outboxes' transitions so a
-// screen never scans cases (DESIGN.md invariant 8). Fields are "<figure>|<department>".
+// screen never scans cases (docs/architecture.md, invariant 8). Fields are "<figure>|<department>".
 //
 // openCases: HASH "dept|stage|level" → open cases in that cell.
 func (k keys) openCases() string { return k.global() + "fig:open" }

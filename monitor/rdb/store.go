@@ -40,7 +40,7 @@ var (
 // Mode says how to reach Redis.
 type Mode string
 
-// The connection modes of CONTRACT.md's DUBAN_REDIS_URL.
+// The connection modes of DUBAN_REDIS_URL (docs/configuration.md).
 const (
 	Single   Mode = "single"
 	Cluster  Mode = "cluster"

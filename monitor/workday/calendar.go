@@ -11,7 +11,7 @@ import (
 )
 
 // Calendar answers working-day questions for the loaded years and, for the others, by the
-// fallback rule of DOMAIN.md (weekends and the fixed-date holidays off), telling the caller
+// fallback rule (docs/rules.md, section 2: weekends and the fixed-date holidays off), telling the caller
 // whenever an answer depended on such a year. It is immutable and safe for concurrent
 // use; loading a year makes a new Calendar. The zero value has no year loaded.
 //

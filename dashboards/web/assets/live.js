@@ -1,6 +1,6 @@
 // The live feed client: one WebSocket to /ws at a time, subscribed with the cursor of the
 // last alert seen, so after any break the server replays what was missed — in order, with
-// no gap and no repeat (CONTRACT.md, "Live feed"). Reconnects back off from 0.5 s to 15 s
+// no gap and no repeat (docs/api.md, "GET /ws"). Reconnects back off from 0.5 s to 15 s
 // with jitter, so a restarted service is not hit by every screen at the same instant.
 
 const minDelay = 500;
