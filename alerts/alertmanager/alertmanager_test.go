@@ -3,6 +3,7 @@ package alertmanager_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/alerts/alertmanager"
 	"github.com/duban-gov/duban/internal/testalertmanager"
+	"github.com/duban-gov/duban/internal/testzone"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/deadline"
 	"github.com/duban-gov/duban/monitor/rdb"
@@ -292,5 +294,40 @@ func TestFromRecord(t *testing.T) {
 		State: alerts.Firing, Year: 2027, Message: "2027年工作日历未加载", FiredAt: now}
 	if c := alertmanager.FromRecord(&sys, now, time.Minute); len(c.Labels) != 3 || c.Annotations["case_url"] != "" {
 		t.Errorf("system alert: %v %v", c.Labels, c.Annotations)
+	}
+}
+
+// What is posted is written in the configured zone: the fired_at annotation people read,
+// startsAt and endsAt, even for a record stored in UTC (by an earlier version).
+func TestPostedTimesAreInTheConfiguredZone(t *testing.T) {
+	t.Parallel()
+	urumqi, err := time.LoadLocation("Asia/Urumqi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var bodies [][]byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, b)
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	s := rdbtest.Store(t)
+	r := record("env-2026-000021", "env", monitor.PromiseOverdue)
+	r.InZone(time.UTC)
+	ended := end(r, alerts.Resolved, r.FiredAt.Add(time.Hour))
+	fire(t, s, r, ended)
+	run(t, alertmanager.Options{Store: s, URL: srv.URL, Loc: urumqi})
+	eventually(t, "a post", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(bodies) > 0
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for i, b := range bodies {
+		testzone.JSON(t, fmt.Sprintf("post %d", i), b, urumqi, 3)
 	}
 }
