@@ -68,6 +68,7 @@ type cli struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	log            *slog.Logger
+	logZone        *logZone
 }
 
 // command is one subcommand: it parses its own flags and arguments from args.
@@ -85,11 +86,12 @@ var commands = map[string]command{
 // SIGTERM or SIGINT, which starts a clean shutdown.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	c := &cli{
-		stdout: stdout,
-		stderr: stderr,
-		getenv: getenv,
-		log:    slog.New(slog.NewTextHandler(stderr, nil)),
+		stdout:  stdout,
+		stderr:  stderr,
+		getenv:  getenv,
+		logZone: &logZone{},
 	}
+	c.log = newLogger(stderr, c.logZone)
 	name := "serve"
 	if len(args) > 0 && (len(args[0]) == 0 || args[0][0] != '-') {
 		name, args = args[0], args[1:]
@@ -162,12 +164,17 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// loadConfig loads the configuration from --config, else DUBAN_CONFIG, else defaults.
+// loadConfig loads the configuration from --config, else DUBAN_CONFIG, else defaults, and
+// puts the log's times in its zone.
 func (c *cli) loadConfig(path string) (*config.Config, error) {
 	if path == "" {
 		path = c.getenv("DUBAN_CONFIG")
 	}
-	return config.Load(path, c.getenv)
+	cfg, err := config.Load(path, c.getenv)
+	if err == nil {
+		c.logZone.loc.Store(cfg.Location)
+	}
+	return cfg, err
 }
 
 func (c *cli) versionCmd(_ context.Context, args []string) error {
