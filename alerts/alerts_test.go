@@ -139,3 +139,30 @@ func TestIDs(t *testing.T) {
 		}
 	}
 }
+
+// InZone moves every time of a record into the zone without changing an instant, and
+// without touching the deadline or history it shares with the record it was copied from.
+func TestRecordInZone(t *testing.T) {
+	utc := t0.UTC()
+	r := Record{Due: &deadline.Deadline{At: utc}, Instant: utc, FiredAt: utc.Add(time.Second)}
+	r.move(Firing, "", utc.Add(time.Second), "", "")
+	r.move(Acknowledged, "", utc.Add(time.Minute), "wang.wu", "noted")
+	orig := r
+	urumqi := time.FixedZone("XJT", 6*3600)
+	r.InZone(urumqi)
+	times := []time.Time{r.Due.At, r.Instant, r.FiredAt, r.Updated, r.History[0].At, r.History[1].At}
+	was := []time.Time{utc, utc, utc.Add(time.Second), utc.Add(time.Minute), utc.Add(time.Second), utc.Add(time.Minute)}
+	for i, tm := range times {
+		if _, off := tm.Zone(); off != 6*3600 || !tm.Equal(was[i]) {
+			t.Errorf("time %d: %v, want %v in +06:00", i, tm, was[i])
+		}
+	}
+	if orig.Due.At.Location() != time.UTC || orig.History[1].At.Location() != time.UTC {
+		t.Errorf("the original record changed: due %v, history %v", orig.Due.At, orig.History[1].At)
+	}
+	var zero Record
+	zero.InZone(urumqi)
+	if !zero.FiredAt.IsZero() || zero.Due != nil || zero.History != nil {
+		t.Errorf("zero record: %+v", zero)
+	}
+}

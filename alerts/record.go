@@ -82,6 +82,32 @@ type Step struct {
 	Note       string     `json:"note,omitempty"`
 }
 
+// InZone puts every time of the record in loc, the configured zone (monitor.InZone): its
+// deadline, instant, fire and update times and each step of its history. The record gets a
+// deadline and a history of its own, so a record copied from another (or whose deadline is
+// the case's own) can be changed without changing the other.
+func (r *Record) InZone(loc *time.Location) {
+	if loc == nil {
+		return
+	}
+	if r.Due != nil {
+		d := *r.Due
+		d.At = monitor.InZone(d.At, loc)
+		r.Due = &d
+	}
+	r.Instant = monitor.InZone(r.Instant, loc)
+	r.FiredAt = monitor.InZone(r.FiredAt, loc)
+	r.Updated = monitor.InZone(r.Updated, loc)
+	if r.History != nil {
+		h := make([]Step, len(r.History))
+		for i, s := range r.History {
+			s.At = monitor.InZone(s.At, loc)
+			h[i] = s
+		}
+		r.History = h
+	}
+}
+
 // Counts reports whether the alert counts in rankings and accountability: exempted and
 // superseded alerts count nowhere (docs/rules.md, section 11).
 func (r *Record) Counts() bool {

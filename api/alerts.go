@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/internal/web"
@@ -66,10 +67,25 @@ func (a *API) listAlerts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := alertList{Alerts: make([]json.RawMessage, len(docs)), NextCursor: encodeCursor(next)}
+	loc := a.o.Rules().Loc
 	for i, d := range docs {
-		out.Alerts[i] = d.Doc
+		if out.Alerts[i], err = zoned(d.ID, d.Doc, loc); err != nil {
+			web.WriteError(w, r, err)
+			return
+		}
 	}
 	web.WriteJSON(w, http.StatusOK, out)
+}
+
+// zoned returns a stored alert record with its times in the configured zone: a record an
+// earlier version stored may carry another (UTC), and the API shows every time in this one.
+func zoned(id string, doc []byte, loc *time.Location) ([]byte, error) {
+	var rec alerts.Record
+	if err := json.Unmarshal(doc, &rec); err != nil {
+		return nil, fmt.Errorf("api: decode alert %s: %w", id, err)
+	}
+	rec.InZone(loc)
+	return json.Marshal(&rec)
 }
 
 // alertHead is what listings filter on.
@@ -110,7 +126,9 @@ func (a *API) alertRoute(w http.ResponseWriter, r *http.Request) {
 	a.actOnAlert(w, r, id[:i], act)
 }
 
-// readAlert reads an alert the principal may see; it answers the error itself.
+// readAlert reads an alert the principal may see: the stored document (for a
+// compare-and-set) and the record, with its times in the configured zone. It answers the
+// error itself.
 func (a *API) readAlert(w http.ResponseWriter, r *http.Request, id string) ([]byte, alerts.Record, bool) {
 	var rec alerts.Record
 	if _, _, _, ok := alerts.SplitID(id); !ok {
@@ -133,14 +151,13 @@ func (a *API) readAlert(w http.ResponseWriter, r *http.Request, id string) ([]by
 	if !canRead(w, r, rec.Department) {
 		return nil, rec, false
 	}
+	rec.InZone(a.o.Rules().Loc)
 	return doc, rec, true
 }
 
 func (a *API) getAlert(w http.ResponseWriter, r *http.Request, id string) {
-	if doc, _, ok := a.readAlert(w, r, id); ok {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(doc)
+	if _, rec, ok := a.readAlert(w, r, id); ok {
+		web.WriteJSON(w, http.StatusOK, &rec)
 	}
 }
 

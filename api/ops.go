@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/duban-gov/duban/internal/web"
+	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/engine"
 	"github.com/duban-gov/duban/monitor/rdb"
 )
@@ -31,6 +32,10 @@ func (a *API) listDeadLetters(w http.ResponseWriter, r *http.Request) {
 	}
 	if list == nil {
 		list = []rdb.DeadLetter{}
+	}
+	loc := a.o.Rules().Loc
+	for i := range list {
+		list[i].At = monitor.InZone(list[i].At, loc)
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]any{"deadletters": list, "next_cursor": encodeCursor(next)})
 }
@@ -166,6 +171,10 @@ func (a *API) auditLog(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		web.WriteError(w, r, fmt.Errorf("api: audit: %w", err))
 		return
+	}
+	loc := a.o.Rules().Loc
+	for i := range list {
+		list[i].At = monitor.InZone(list[i].At, loc)
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]any{"entries": list, "next_cursor": encodeCursor(next)})
 }

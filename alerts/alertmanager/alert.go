@@ -160,12 +160,14 @@ func FromRecord(r *alerts.Record, now time.Time, validFor time.Duration, h Handl
 	return a
 }
 
-// decode reads an alert record from the stream.
-func decode(doc []byte) (*alerts.Record, error) {
+// decode reads an alert record from the stream, with its times in loc (a record stored by
+// an earlier version may carry another zone).
+func decode(doc []byte, loc *time.Location) (*alerts.Record, error) {
 	var r alerts.Record
 	if err := json.Unmarshal(doc, &r); err != nil {
 		return nil, fmt.Errorf("alertmanager: decode alert: %w", err)
 	}
+	r.InZone(loc)
 	if r.ID == "" {
 		return nil, fmt.Errorf("alertmanager: an alert without an id")
 	}

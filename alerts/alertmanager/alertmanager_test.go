@@ -3,6 +3,7 @@ package alertmanager_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/alerts/alertmanager"
 	"github.com/duban-gov/duban/internal/testalertmanager"
+	"github.com/duban-gov/duban/internal/testzone"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/deadline"
 	"github.com/duban-gov/duban/monitor/rdb"
@@ -440,5 +442,40 @@ func TestFromRecordHandlerNames(t *testing.T) {
 	}
 	if c, _ := post(caseAlert, alertmanager.Handlers{Send: true}); c.Labels["alert_id"] != caseAlert.ID || c.Annotations["handler"] != "zhang.san" {
 		t.Errorf("opted in, case alert: %v %v", c.Labels, c.Annotations)
+	}
+}
+
+// What is posted is written in the configured zone: the fired_at annotation people read,
+// startsAt and endsAt, even for a record stored in UTC (by an earlier version).
+func TestPostedTimesAreInTheConfiguredZone(t *testing.T) {
+	t.Parallel()
+	urumqi, err := time.LoadLocation("Asia/Urumqi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var bodies [][]byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, b)
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	s := rdbtest.Store(t)
+	r := record("env-2026-000021", "env", monitor.PromiseOverdue)
+	r.InZone(time.UTC)
+	ended := end(r, alerts.Resolved, r.FiredAt.Add(time.Hour))
+	fire(t, s, r, ended)
+	run(t, alertmanager.Options{Store: s, URL: srv.URL, Loc: urumqi})
+	eventually(t, "a post", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(bodies) > 0
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	for i, b := range bodies {
+		testzone.JSON(t, fmt.Sprintf("post %d", i), b, urumqi, 3)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/duban-gov/duban/internal/metrics"
+	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/rdb"
 )
@@ -37,6 +38,9 @@ type Options struct {
 	Client *http.Client
 	// Wall is the real clock of leases, resends and endsAt (plumbing); nil means time.Now.
 	Wall func() time.Time
+	// Loc is the configured zone, the one the times sent (the fired_at annotation, startsAt,
+	// endsAt) are written in; nil leaves them in the zone they come in.
+	Loc *time.Location
 	// Resend is how often open alerts are sent again; zero means 1 min. Alertmanager
 	// resolves an alert that is not resent before its endsAt, which is set 4 resends
 	// ahead (and before its resolve_timeout, 5 min by default, when no endsAt is given).
@@ -227,7 +231,7 @@ func (f *Forwarder) forward(ctx context.Context, pos string, entries []rdb.Strea
 	latest := map[string][]byte{}
 	var order []string
 	for _, e := range entries {
-		r, err := decode(e.Doc)
+		r, err := decode(e.Doc, f.o.Loc)
 		if err != nil {
 			f.log.Error("alert_unreadable", "cursor", e.Cursor, "err", err)
 			continue
@@ -238,12 +242,12 @@ func (f *Forwarder) forward(ctx context.Context, pos string, entries []rdb.Strea
 		latest[r.ID] = e.Doc
 	}
 	for {
-		now := f.o.Wall()
+		now := monitor.InZone(f.o.Wall(), f.o.Loc)
 		var out []Alert
 		var open []rdb.AlertDoc
 		var ended []string
 		for _, id := range order {
-			r, _ := decode(latest[id])
+			r, _ := decode(latest[id], f.o.Loc)
 			out = append(out, FromRecord(r, now, 4*f.o.Resend, f.names))
 			if r.State.Open() {
 				open = append(open, rdb.AlertDoc{ID: id, Doc: latest[id]})
@@ -317,10 +321,10 @@ func (f *Forwarder) resend(ctx context.Context) {
 			f.log.Warn("resend_failed", "err", err)
 			return
 		}
-		now := f.o.Wall()
+		now := monitor.InZone(f.o.Wall(), f.o.Loc)
 		out := make([]Alert, 0, len(docs))
 		for _, d := range docs {
-			if r, err := decode(d.Doc); err == nil {
+			if r, err := decode(d.Doc, f.o.Loc); err == nil {
 				out = append(out, FromRecord(r, now, 4*f.o.Resend, f.names))
 			}
 		}

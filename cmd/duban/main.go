@@ -62,17 +62,19 @@ type cli struct {
 	getenv         func(string) string
 	log            *slog.Logger
 	configPath     string // --config
+	logZone        *logZone
 }
 
 // run is the whole program but for the process: it returns the exit code. ctx ends on
 // SIGTERM or SIGINT, which starts a clean shutdown.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	c := &cli{
-		stdout: stdout,
-		stderr: stderr,
-		getenv: getenv,
-		log:    slog.New(slog.NewTextHandler(stderr, nil)),
+		stdout:  stdout,
+		stderr:  stderr,
+		getenv:  getenv,
+		logZone: &logZone{},
 	}
+	c.log = newLogger(stderr, c.logZone)
 	name, args := commandOf(args)
 	cmd := lookup(name)
 	if cmd == nil {
@@ -134,13 +136,18 @@ func (c *cli) exit(cmd *command, err error) int {
 	return exitFailed
 }
 
-// loadConfig loads the configuration from --config, else DUBAN_CONFIG, else defaults.
+// loadConfig loads the configuration from --config, else DUBAN_CONFIG, else defaults, and
+// puts the log's times in its zone.
 func (c *cli) loadConfig() (*config.Config, error) {
 	path := c.configPath
 	if path == "" {
 		path = c.getenv("DUBAN_CONFIG")
 	}
-	return config.Load(path, c.getenv)
+	cfg, err := config.Load(path, c.getenv)
+	if err == nil {
+		c.logZone.loc.Store(cfg.Location)
+	}
+	return cfg, err
 }
 
 func (c *cli) versionCmd(*flag.FlagSet) runner {

@@ -45,7 +45,8 @@ func newOutbound(cfg *config.Config, store *rdb.Store, clk clock.Clock, reg prom
 	out := &outbound{hooks: hooks, api: api}
 	if cfg.Alertmanager.URL != "" {
 		out.am, err = alertmanager.New(alertmanager.Options{Store: store, URL: cfg.Alertmanager.URL,
-			SendHandlerNames: cfg.Alertmanager.SendHandlerNames, Owner: id, Wall: clock.Wall, Logger: log, Registerer: reg})
+			SendHandlerNames: cfg.Alertmanager.SendHandlerNames, Owner: id, Wall: clock.Wall, Loc: cfg.Location,
+			Logger: log, Registerer: reg})
 		if err != nil {
 			return nil, &config.Error{Key: "alertmanager.url", Message: err.Error()}
 		}

@@ -95,15 +95,16 @@ func openStore(ctx context.Context, cfg *config.Config) (*rdb.Store, error) {
 
 // businessClock returns the one business clock of the process: the real clock, or the
 // simulated one of DUBAN_CLOCK_START and DUBAN_CLOCK_RATE, announced with a warning since
-// every deadline then falls at a time that is not the wall clock's.
+// every deadline then falls at a time that is not the wall clock's. Either tells time in the
+// configured zone.
 func (c *cli) businessClock(cfg *config.Config) clock.Clock {
 	if !cfg.Clock.Simulated() {
-		return clock.Real()
+		return clock.InZone(clock.Real(), cfg.Location)
 	}
 	start := cfg.Clock.Start
 	if start.IsZero() {
 		start = clock.Real().Now() // a rate alone speeds up time from now
 	}
 	c.log.Warn("running on a simulated business clock", "start", start.In(cfg.Location), "rate", cfg.Clock.Rate)
-	return clock.Simulated(start, cfg.Clock.Rate)
+	return clock.InZone(clock.Simulated(start, cfg.Clock.Rate), cfg.Location)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/duban-gov/duban/dashboards/ranking"
+	"github.com/duban-gov/duban/monitor"
 )
 
 // Rankings builds, publishes and reads the monthly rankings.
@@ -55,6 +56,9 @@ func (r *Rankings) Get(ctx context.Context, m ranking.Month) (ranking.Ranking, b
 		if err := json.Unmarshal(doc, &rk); err != nil {
 			return rk, true, fmt.Errorf("figures: decode ranking %s: %w", m, err)
 		}
+		// Published by an earlier version, it may carry another zone; its HTML and JSON
+		// show the time in this one (the same instant: Last-Modified does not move).
+		rk.GeneratedAt = monitor.InZone(rk.GeneratedAt, r.Figures.o.Loc)
 		return rk, true, nil
 	}
 	rk, err := r.Build(ctx, m)

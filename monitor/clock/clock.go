@@ -190,3 +190,21 @@ func scale(d time.Duration, f float64) time.Duration {
 	}
 	return time.Duration(v)
 }
+
+// InZone returns c telling business time in loc, the configured zone: the same instants,
+// shown with the zone's offset, so that whatever is stamped with business time (an event's
+// received_at, an audit entry, an alert's fired_at) is written in that zone. Its timers are
+// c's own. A nil loc returns c as it is.
+func InZone(c Clock, loc *time.Location) Clock {
+	if loc == nil {
+		return c
+	}
+	return zoned{c, loc}
+}
+
+type zoned struct {
+	Clock
+	loc *time.Location
+}
+
+func (z zoned) Now() time.Time { return z.Clock.Now().In(z.loc) }

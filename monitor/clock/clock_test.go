@@ -272,3 +272,23 @@ func TestRealAndManualRealSince(t *testing.T) {
 		t.Errorf("manual: RealSince(a future instant) = %v", got)
 	}
 }
+
+// InZone tells the same instants in the zone; its timers are the clock's own.
+func TestInZone(t *testing.T) {
+	m := Manual(start.UTC())
+	urumqi := time.FixedZone("XJT", 6*3600)
+	c := InZone(m, urumqi)
+	if now := c.Now(); !now.Equal(start) || now.Location() != urumqi {
+		t.Errorf("Now() = %v, want %v in %v", now, start, urumqi)
+	}
+	tm := c.At(start.Add(time.Hour))
+	m.Advance(time.Hour)
+	select {
+	case <-tm.C:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the timer did not fire when the clock reached it")
+	}
+	if InZone(m, nil) != Clock(m) {
+		t.Error("InZone(c, nil) is not c")
+	}
+}

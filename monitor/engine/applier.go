@@ -177,7 +177,10 @@ func (a *Applier) Apply(ctx context.Context, ids []string) error {
 		if err != nil {
 			return err
 		}
-		rules, now := a.o.Rules(), a.o.Clock.Now()
+		// Business time in the configured zone: the alert records, dead letters and
+		// transitions made now carry it as they are stored and passed on.
+		rules := a.o.Rules()
+		now := monitor.InZone(a.o.Clock.Now(), rules.Loc)
 		commits := make([]rdb.Commit, 0, len(snaps))
 		var retry []string
 		for i := range snaps {
@@ -255,6 +258,11 @@ func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.C
 		return rdb.Commit{}, err
 	}
 	all, changed := cur.WithRecords(records, now)
+	for i := range changed {
+		// A record stored by an earlier version in another zone goes out whole in this one
+		// when it changes, not with old and new times in two zones.
+		changed[i].InZone(rules.Loc)
+	}
 	faults := alerts.Faults(all, rules.Loc)
 	var oldFaults map[string]alerts.Fault
 	if snap.Faults != nil {

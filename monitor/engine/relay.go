@@ -278,6 +278,7 @@ func (r *Relay) dropBelow(ctx context.Context, f alerts.Fault) error {
 		if !rec.Superseded() {
 			return nil
 		}
+		rec.InZone(r.o.Loc)
 		rec.Fire(now)
 		doc, err := json.Marshal(&rec)
 		if err != nil {
@@ -292,6 +293,7 @@ func (r *Relay) dropBelow(ctx context.Context, f alerts.Fault) error {
 
 // ResolveSystemAlert resolves an open system alert (a calendar year loaded: closed; a count
 // back under the threshold: superseded). A missing or already closed alert is left alone.
+// now is business time in the configured zone, and the record is put in now's zone whole.
 func ResolveSystemAlert(ctx context.Context, store *rdb.Store, id string, res alerts.Resolution, now, wall time.Time) error {
 	for range maxConflicts {
 		old, ok, err := store.Alert(ctx, id)
@@ -305,6 +307,7 @@ func ResolveSystemAlert(ctx context.Context, store *rdb.Store, id string, res al
 		if !rec.State.Open() {
 			return nil
 		}
+		rec.InZone(now.Location())
 		rec.SystemResolve(res, now)
 		doc, err := json.Marshal(&rec)
 		if err != nil {

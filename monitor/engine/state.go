@@ -60,7 +60,14 @@ type Rules struct {
 // Fold computes a case's state at now from its events (sorted in place). It fails with
 // ErrNotApplicable when the case has no `submitted` event naming a matter, or the matter is
 // not in the catalogue (or belongs to another department).
+//
+// The events' times are put in the configured zone (in place, like the sort), so that the
+// times the state takes from them (submitted_at, an event alert's instant, …) and the events
+// a read shows are in it too, whatever offset a department sent or an earlier version stored.
 func (r Rules) Fold(caseID, dept string, evs []monitor.Event, now time.Time, withDetail bool) (CaseState, error) {
+	for i := range evs {
+		evs[i].InZone(r.Loc)
+	}
 	monitor.SortEvents(evs)
 	code := ""
 	for i := range evs {
@@ -80,7 +87,7 @@ func (r Rules) Fold(caseID, dept string, evs []monitor.Event, now time.Time, wit
 		return CaseState{}, fmt.Errorf("%w: matter %q belongs to department %q, the case to %q", ErrNotApplicable, code, m.Department, dept)
 	}
 	in := deadline.Input{Events: evs, Matter: m, Calendar: r.Calendar, Loc: r.Loc, Now: now, ReportWithin: r.ReportWithin}
-	st := CaseState{CaseID: caseID, Department: dept, Matter: code, At: now.In(r.Loc), Alerts: []string{}}
+	st := CaseState{CaseID: caseID, Department: dept, Matter: code, At: monitor.InZone(now, r.Loc), Alerts: []string{}}
 	st.Result = deadline.Compute(in)
 	if withDetail {
 		st.Events = evs
