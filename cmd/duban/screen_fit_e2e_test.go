@@ -190,7 +190,7 @@ func TestWallScreenFitsOnTheDemo(t *testing.T) {
 	in, _ := startDuban(t, []string{"demo"}, map[string]string{"DUBAN_CLOCK_START": "2026-03-18T09:00:00+08:00"}, "")
 	// The simulator backfills the last weeks at start; the page reads the trend once (then
 	// every few minutes), so it is opened once the backfill is in.
-	eventually(t, "the demo's backfill", func() bool {
+	within(t, "the demo's backfill", time.Minute, func() bool {
 		code, ov, _ := in.do("GET", "/api/v1/overview", "", "")
 		return code == 200 && ov["decided_this_month"].(float64) >= 50
 	})
@@ -300,7 +300,7 @@ func TestWallScreenFitsOnTheDemo(t *testing.T) {
 		// The demo's handlers reach the fault threshold within the first minutes: their
 		// alert's message names the department.
 		var faults []map[string]any
-		eventually(t, "a fault_threshold alert", func() bool {
+		within(t, "a fault_threshold alert", time.Minute, func() bool {
 			faults = alertsOf(t, in, "", "kind=fault_threshold")
 			return len(faults) > 0
 		})
@@ -367,6 +367,18 @@ func TestWallScreenFitsOnTheDemo(t *testing.T) {
 		jsAwait[bool](t, ctx, `document.fonts.ready.then(() => true)`)
 		checkNothingClipped(t, ctx, "#screen")
 	})
+}
+
+// within polls fn every 200 ms until it holds, for at most d: the demo's pace, slower under
+// -race on a busy machine than eventually's 10 s allow.
+func within(t *testing.T, what string, d time.Duration, fn func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if fn() {
+			return
+		}
+	}
+	t.Fatalf("timed out after %v waiting for %s", d, what)
 }
 
 // shot saves a screenshot of the page.
