@@ -42,7 +42,8 @@ func (a *API) getCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := a.o.Clock.Now()
-	st, err := a.o.Rules().Fold(id, rec.Department, evs, now, true)
+	rules := a.o.Rules()
+	st, err := rules.Fold(id, rec.Department, evs, now, true)
 	if errors.Is(err, engine.ErrNotApplicable) {
 		web.WriteError(w, r, web.Errorf(web.NotFound, "case_id", "case %q has events but cannot be shown yet: %v", id, err))
 		return
@@ -60,7 +61,23 @@ func (a *API) getCase(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, &st)
+	view := caseView{CaseState: &st}
+	if d, ok := rules.Catalog.Department(st.Department); ok {
+		view.DepartmentName = d.Name
+	}
+	if m, ok := rules.Catalog.Matter(st.Matter); ok {
+		view.MatterName = m.Name
+	}
+	web.WriteJSON(w, http.StatusOK, view)
+}
+
+// caseView is the answer of GET /api/v1/cases/{id}: the case with its department's and
+// matter's names from the catalogue, for the people who read it (the wall screen's case
+// view shows names, not codes).
+type caseView struct {
+	*engine.CaseState
+	DepartmentName string `json:"department_name,omitempty"`
+	MatterName     string `json:"matter_name,omitempty"`
 }
 
 // withRecords gives a case folded at now the level and alert ids of its alert records, as

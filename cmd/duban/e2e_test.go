@@ -195,6 +195,10 @@ func TestServeEndToEnd(t *testing.T) {
 	if evs, _ := c["events"].([]any); len(evs) != 6 {
 		t.Errorf("events: %d, want 6", len(evs))
 	}
+	// The names people read, beside the codes.
+	if c["department_name"] != "区生态环境局" || c["matter_name"] != "建设项目环境影响报告表审批" {
+		t.Errorf("case names: department %v, matter %v", c["department_name"], c["matter_name"])
+	}
 	if tl, _ := c["timeline"].([]any); len(tl) == 0 {
 		t.Error("no timeline")
 	}

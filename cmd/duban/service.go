@@ -78,7 +78,7 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	}
 	var hub *live.Hub // built below; the relay tells it when the figures moved
 	relay, err := engine.NewRelay(engine.RelayOptions{Store: store, Clock: clk, Loc: cfg.Location,
-		FaultThreshold: cfg.Rules.FaultThreshold, Logger: log,
+		Catalog: func() *monitor.Catalog { return cfg.Catalog }, FaultThreshold: cfg.Rules.FaultThreshold, Logger: log,
 		Relayed: func(int) { hub.OverviewChanged() }})
 	if err != nil {
 		return nil, err

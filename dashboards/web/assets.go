@@ -26,6 +26,7 @@ var contentTypes = map[string]string{
 	".png":   "image/png",
 	".ico":   "image/x-icon",
 	".woff2": "font/woff2",
+	".txt":   "text/plain; charset=utf-8", // the shipped font's licence
 }
 
 // asset is one embedded file, read once at start.

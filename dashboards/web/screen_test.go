@@ -1,13 +1,17 @@
 package web
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -270,6 +274,9 @@ func TestAssets(t *testing.T) {
 		{"/assets/app.js?v=" + v, "text/javascript; charset=utf-8", "public, max-age=31536000, immutable", 200},
 		{"/assets/screen.css?v=" + v, "text/css; charset=utf-8", "public, max-age=31536000, immutable", 200},
 		{"/assets/favicon.svg?v=" + v, "image/svg+xml", "public, max-age=31536000, immutable", 200},
+		{"/assets/fonts/noto-sans-sc-regular.woff2", "font/woff2", "no-cache", 200}, // named by screen.css
+		{"/assets/fonts/noto-sans-sc-bold.woff2", "font/woff2", "no-cache", 200},
+		{"/assets/fonts/OFL.txt", "text/plain; charset=utf-8", "no-cache", 200},     // the font's licence
 		{"/assets/live.js", "text/javascript; charset=utf-8", "no-cache", 200},      // a module import
 		{"/assets/app.js?v=old", "text/javascript; charset=utf-8", "no-cache", 200}, // an older page
 		{"/assets/index.html", "", "", 404},                                         // templates are not files
@@ -325,6 +332,87 @@ func TestAssetReferencesResolve(t *testing.T) {
 				t.Errorf("%s imports ./%s, which is not embedded", name, m[1])
 			}
 		}
+	}
+	// The stylesheet's url()s: the shipped font, both weights, each a WOFF2 file.
+	fonts := 0
+	for _, m := range regexp.MustCompile(`url\("([^"]+)"\)`).FindAllStringSubmatch(string(s.assets.files["screen.css"].body), -1) {
+		a, ok := s.assets.files[m[1]]
+		if !ok {
+			t.Errorf("screen.css names %s, which is not embedded", m[1])
+			continue
+		}
+		if strings.HasSuffix(m[1], ".woff2") {
+			fonts++
+			if !bytes.HasPrefix(a.body, []byte("wOF2")) {
+				t.Errorf("%s is not a WOFF2 file", m[1])
+			}
+		}
+	}
+	if fonts != 2 {
+		t.Errorf("screen.css names %d font files, want 2 (regular and bold)", fonts)
+	}
+}
+
+// The shipped font is cut to a character list (fonts/chars.txt, written by fonts/build.sh):
+// every character of the screen's own text and of the text the server sends it — alert
+// messages, timeline notes, calendar and demo district names, all from the repository's
+// non-test sources — must be in it, or a machine without a Chinese font shows a box. A new
+// string with a new character fails here until build.sh is run again.
+func TestShippedFontCoversTheText(t *testing.T) {
+	t.Parallel()
+	list, err := os.ReadFile("fonts/chars.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[rune]bool{}
+	for _, r := range string(list) {
+		have[r] = true
+	}
+	for _, r := range "监察红牌黄牌预警办件已超期个工作日区生态环境局" {
+		if !have[r] {
+			t.Fatalf("chars.txt lacks %q: not the screen's list", r)
+		}
+	}
+	missing := map[rune][]string{}
+	files := 0
+	err = filepath.WalkDir("../..", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if strings.HasPrefix(d.Name(), ".") && p != "../.." || d.Name() == "node_modules" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(p) {
+		case ".go", ".js", ".html", ".css", ".yaml":
+		default:
+			return nil
+		}
+		if strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		files++
+		for _, r := range string(b) {
+			if r >= 0x80 && !have[r] {
+				missing[r] = append(missing[r], p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 50 {
+		t.Fatalf("only %d source files scanned: not the repository", files)
+	}
+	for r, where := range missing {
+		t.Errorf("%q (U+%04X) is not in the shipped font (run dashboards/web/fonts/build.sh): %s", r, r, strings.Join(where, ", "))
 	}
 }
 

@@ -30,7 +30,8 @@ func newFire(t *testing.T, store *rdb.Store, now time.Time) *fire {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rl, err := engine.NewRelay(engine.RelayOptions{Store: store, Clock: h.clock, Wall: time.Now, Loc: shanghai, FaultThreshold: 3})
+	rl, err := engine.NewRelay(engine.RelayOptions{Store: store, Clock: h.clock, Wall: time.Now, Loc: shanghai, FaultThreshold: 3,
+		Catalog: func() *monitor.Catalog { return catalog }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,6 +311,10 @@ func TestThreeFaultsRaiseFaultThreshold(t *testing.T) {
 	_ = json.Unmarshal(sys[0].Doc, &rec)
 	if rec.Kind != monitor.FaultThreshold || rec.State != alerts.Firing || rec.Handler != "wang.wu" || rec.Year != 2026 {
 		t.Errorf("fault_threshold: %+v", rec)
+	}
+	// People read the message: the department by its name, not its code.
+	if want := "承办人 wang.wu（区生态环境局）2026年度过错已达3次，不得定为称职"; rec.Message != want {
+		t.Errorf("fault_threshold message %q, want %q", rec.Message, want)
 	}
 	// Another relay pass or a refold does not raise it again.
 	f.tick(f.clock.Now().Add(time.Hour))

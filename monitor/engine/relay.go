@@ -22,6 +22,10 @@ type RelayOptions struct {
 	Clock BusinessClock
 	Wall  func() time.Time // real time (stream trimming); nil means the system clock
 	Loc   *time.Location
+	// Catalog gives the departments' names for the Chinese messages the relay writes
+	// (fault_threshold names the handler's department by name). Nil, or a department not in
+	// it, falls back to the code.
+	Catalog func() *monitor.Catalog
 	// FaultThreshold is rules.fault_threshold: a handler's faults in one year that raise
 	// fault_threshold. Zero means 3.
 	FaultThreshold int
@@ -235,10 +239,22 @@ func (r *Relay) faultThreshold(f alerts.Fault) alerts.Record {
 		ID: alerts.FaultThresholdID(f.Year, f.Department, f.Handler), Kind: monitor.FaultThreshold,
 		Level: monitor.FaultThreshold.Level(), Department: f.Department, Handler: f.Handler,
 		Year: f.Year, Instant: now, FiredAt: now, Faults: r.o.FaultThreshold,
-		Message: fmt.Sprintf("承办人 %s（%s）%d年度过错已达%d次，不得定为称职", f.Handler, f.Department, f.Year, r.o.FaultThreshold),
+		Message: fmt.Sprintf("承办人 %s（%s）%d年度过错已达%d次，不得定为称职", f.Handler, r.deptName(f.Department), f.Year, r.o.FaultThreshold),
 	}
 	rec.Fire(now)
 	return rec
+}
+
+// deptName is a department's name for a message, or its code when the catalogue lacks it.
+func (r *Relay) deptName(code string) string {
+	if r.o.Catalog != nil {
+		if c := r.o.Catalog(); c != nil {
+			if d, ok := c.Department(code); ok && d.Name != "" {
+				return d.Name
+			}
+		}
+	}
+	return code
 }
 
 // CalendarMissingAlert is the alert raised once for a year whose calendar is not loaded.

@@ -9,6 +9,7 @@ import { Ticker } from './ticker.js';
 import { drawTrend } from './trend.js';
 import { renderCase, renderCaseError } from './caseview.js';
 import { el, fmtRate, fmtInt, offsetMinutes, clockText, hmsText, stageName } from './text.js';
+import { fitText, fitRows } from './layout.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -74,6 +75,7 @@ function deptName(code) {
 
 function renderScope() {
   $('scope').textContent = dept ? deptName(dept) : '全区';
+  fitText($('scope').parentElement, 24);
   document.title = dept ? `${deptName(dept)} · 行政审批电子监察` : '行政审批电子监察';
 }
 
@@ -111,14 +113,23 @@ function renderDepts() {
     more.hidden = true;
     return;
   }
-  // The overview lists departments by risk: red, then yellow, then open cases.
+  // The overview lists departments by risk: red, then yellow, then open cases. Every name
+  // is shown whole (a long one smaller); rows that do not fit the panel are counted below.
   const rows = ov.departments || [];
-  body.replaceChildren(...rows.slice(0, maxDeptRows).map((d) => el('tr', { dataset: { dept: d.department } },
+  const trs = rows.slice(0, maxDeptRows).map((d) => el('tr', { dataset: { dept: d.department } },
     el('td', { class: 'name', title: d.name }, d.name || d.department),
     cell(d.open, ''), cell(d.yellow, 'num-yellow'), cell(d.red, 'num-red'),
-    el('td', null, fmtRate(d.on_time_rate_this_month, d.decided_this_month)))));
-  more.hidden = rows.length <= maxDeptRows;
-  more.textContent = `另有 ${rows.length - maxDeptRows} 个部门`;
+    el('td', null, fmtRate(d.on_time_rate_this_month, d.decided_this_month))));
+  body.replaceChildren(...trs);
+  for (const tr of trs) fitText(tr.firstChild, 16);
+  const panel = body.closest('.panel');
+  for (let cut = 0; ; cut++) {
+    const rest = rows.length - trs.length + cut;
+    more.hidden = rest <= 0;
+    more.textContent = `另有 ${rest} 个部门`;
+    if (panel.scrollHeight <= panel.clientHeight + 1 || cut === trs.length) break;
+    trs[trs.length - 1 - cut].hidden = true;
+  }
 }
 
 function renderTrend() {
@@ -142,17 +153,23 @@ function renderRanking() {
   let rows = all.slice(0, maxRankRows);
   const mine = dept && all.find((d) => d.department === dept);
   if (mine && !rows.includes(mine)) rows = [...rows.slice(0, maxRankRows - 1), mine];
+  // A department with too few decided cases is not ranked: no place, and 样本不足 where
+  // its score would be.
+  const trs = rows.map((d) => {
+    const ranked = d.ranked && d.rank !== null;
+    return el('tr', { class: d.department === dept ? 'mine' : '', dataset: { dept: d.department } },
+      el('td', null, ranked ? el('span', { class: `rank rank-${d.rank}` }, d.rank) : el('span', { class: 'unranked' }, '—')),
+      el('td', { class: 'name', title: d.name }, d.name || d.department),
+      el('td', null, ranked ? Number(d.score).toFixed(1) : el('span', { class: 'unranked' }, '样本不足')),
+      el('td', null, fmtRate(d.on_time_rate, d.decided)),
+      el('td', null, fmtInt(d.decided)));
+  });
   box.replaceChildren(el('table', { class: 'table' },
     el('thead', null, el('tr', null, el('th', null, '名次'), el('th', { class: 'name' }, '部门'), el('th', null, '得分'),
       el('th', null, '按时率'), el('th', null, '办结'))),
-    el('tbody', null, ...rows.map((d) => el('tr', { class: d.department === dept ? 'mine' : '', dataset: { dept: d.department } },
-      el('td', null, d.ranked && d.rank !== null
-        ? el('span', { class: `rank rank-${d.rank}` }, d.rank)
-        : el('span', { class: 'unranked' }, '样本不足')),
-      el('td', { class: 'name' }, d.name || d.department),
-      el('td', null, d.ranked ? Number(d.score).toFixed(1) : '—'),
-      el('td', null, fmtRate(d.on_time_rate, d.decided)),
-      el('td', null, fmtInt(d.decided)))))));
+    el('tbody', null, ...trs)));
+  for (const tr of trs) fitText(tr.children[1], 16);
+  fitRows(box.closest('.panel'), trs);
 }
 
 function renderTicker() {
@@ -418,6 +435,12 @@ function fit() {
 function boot() {
   fit();
   addEventListener('resize', fit);
+  // The trend is drawn to its box's size: draw it again when the box changes (the ranking
+  // below it takes the height its rows need).
+  new ResizeObserver(() => { if (state.trend) mark('trend'); }).observe($('trend'));
+  // A font that arrives late (the shipped one on a machine without a Chinese font) changes
+  // text widths: fit the names again.
+  document.fonts.addEventListener('loadingdone', () => mark('scope', 'depts', 'ranking', 'ticker'));
   document.addEventListener('visibilitychange', () => (document.hidden ? pause() : resume()));
   $('lookup').addEventListener('submit', (e) => {
     e.preventDefault();

@@ -16,13 +16,14 @@ const dueFields = [
 
 export function renderCase(box, c, deptName) {
   const today = (c.computed_at || '').slice(0, 10);
+  const states = dueStates(c);
   box.replaceChildren(
     head(c, deptName),
-    dues(c, today),
+    dues(c, states),
     counts(c),
     el('h3', null, '计时日历'),
     keys(),
-    ...strips(c.timeline || [], today),
+    ...strips(c.timeline || [], today, c, states),
     el('h3', null, '期限为何落在此日'),
     why(c.timeline || []),
     el('h3', null, `办件事件（${(c.events || []).length}）`),
@@ -39,8 +40,8 @@ function head(c, deptName) {
   return el('div', { class: 'case-head' },
     el('h2', { id: 'case-title' }, `办件 ${c.case_id} `, el('span', { class: `lvl lvl-${lvl}` }, levelName[lvl] || lvl)),
     el('div', { class: 'meta' },
-      el('span', null, '部门 ', el('b', null, deptName || c.department)),
-      el('span', null, '事项 ', el('b', null, c.matter)),
+      el('span', null, '部门 ', el('b', { 'data-case': 'department', title: c.department }, c.department_name || deptName || c.department)),
+      el('span', null, '事项 ', el('b', { 'data-case': 'matter', title: c.matter }, c.matter_name || c.matter)),
       el('span', null, '状态 ', el('b', { 'data-case': 'status' }, statusName[c.status] || c.status)),
       el('span', null, '阶段 ', el('b', null, stageName[c.stage] || c.stage)),
       c.handler && el('span', null, '承办人 ', el('b', null, c.handler)),
@@ -52,14 +53,56 @@ function head(c, deptName) {
     ));
 }
 
-function dues(c, today) {
+// instant parses an RFC 3339 time with nanoseconds (Date.parse takes milliseconds).
+function instant(s) {
+  return Date.parse((s || '').replace(/(\.\d{3})\d+/, '$1'));
+}
+
+// stageEnd is the time the stage a deadline belongs to was completed — accepted (or
+// refused), decided, delivered — or '' while it is not.
+function stageEnd(c, field) {
+  switch (field) {
+    case 'acceptance_due':
+      if (c.deemed_accepted) return ''; // the period ran out: accepted by law, not in time
+      return c.accepted_at || (c.status === 'not_accepted' ? c.closed_at : '') || '';
+    case 'delivery_due':
+      return c.status === 'delivered' ? c.closed_at || '' : '';
+    default:
+      return c.decided_at || '';
+  }
+}
+
+// dueStates says how each deadline stands: 'met' (its stage completed in time), 'late'
+// (completed after it), 'missed' (not completed and passed), 'open' (still ahead) or 'ended'
+// (the case closed otherwise: withdrawn, refused). Only late and missed are drawn red.
+function dueStates(c) {
+  const now = instant(c.computed_at);
+  const out = {};
+  for (const [f] of dueFields) {
+    const d = c[f];
+    if (!d) continue;
+    const at = instant(d.at);
+    const end = stageEnd(c, f);
+    if (end) out[f] = instant(end) <= at ? 'met' : 'late';
+    else if (c.stage === 'closed') out[f] = 'ended';
+    else out[f] = now >= at || (f === 'acceptance_due' && c.deemed_accepted) ? 'missed' : 'open';
+  }
+  return out;
+}
+
+const dueNote = {
+  met: '按时完成', late: '超期完成', missed: '已超期', ended: '办件已终结',
+};
+
+function dues(c, states) {
   const box = el('div', { class: 'dues' });
   for (const [f, label] of dueFields) {
     const d = c[f];
     if (!d) continue;
-    const passed = d.date < today && c.stage !== 'closed';
-    box.append(el('div', { class: 'due' + (passed ? ' passed' : ''), 'data-due': f },
-      el('div', { class: 'k' }, label),
+    const st = states[f];
+    const note = f === 'acceptance_due' && c.deemed_accepted ? '期满未受理，视为受理' : dueNote[st];
+    box.append(el('div', { class: `due ${st}`, 'data-due': f, 'data-state': st },
+      el('div', { class: 'k' }, label, note && el('span', { class: 'st' }, note)),
       el('div', { class: 'd' }, fmtDate(d.date)),
       el('div', { class: 'at' }, `星期${weekday(d.date)} · 至 ${fmtTime(d.at)} 止`)));
   }
@@ -67,18 +110,53 @@ function dues(c, today) {
   return box;
 }
 
+// The current stage's clock, the deadline its day counts refer to, and that limit's name.
+const stageClock = {
+  acceptance: ['acceptance', 'acceptance_due', '受理期限'],
+  decision: ['decision', 'decision_due_promised', '承诺时限'],
+  delivery: ['delivery', 'delivery_due', '送达期限'],
+};
+
+// limitOf reads a limit in working days off the timeline: the running count on its
+// deadline day (extensions included).
+function limitOf(tl, clock, date) {
+  const e = tl.find((x) => x.clock === clock && x.kind === 'counted' && x.date === date);
+  return e ? e.count : null;
+}
+
+// counts explains the day counts: used counts the working days before today, remaining
+// those from today to the deadline day, so that the two add up to the limit; past the
+// deadline, how many working days it is overdue, today included.
 function counts(c) {
   const n = (v) => (v === null || v === undefined ? '—' : v);
-  return el('div', { class: 'counts' },
-    '本阶段已用', el('b', null, n(c.used_days)), '个工作日 · 剩余', el('b', null, n(c.remaining_days)),
-    '个工作日 · 暂停不计', el('b', null, n(c.suspended_days)), '个工作日 · 延期', el('b', null, n(c.extension_days)), '个工作日');
+  const tail = [
+    ' · 暂停不计', el('b', null, n(c.suspended_days)), '个工作日 · 延期', el('b', null, n(c.extension_days)), '个工作日'];
+  const sc = stageClock[c.stage];
+  if (!sc) {
+    return el('div', { class: 'counts', 'data-case': 'counts' },
+      `${stageName[c.stage] || c.stage} · 最后阶段共用`, el('b', null, n(c.used_days)), '个工作日', ...tail);
+  }
+  const [clock, field, limitName] = sc;
+  const limit = c[field] ? limitOf(c.timeline || [], clock, c[field].date) : null;
+  const r = c.remaining_days;
+  let left = [];
+  if (r !== null && r !== undefined) {
+    left = r < 0
+      ? [' · ', el('span', { class: 'over' }, '已超期', el('b', null, -r), '个工作日'), '（含今日）']
+      : [' · 剩余', el('b', null, r), '个工作日（含今日）'];
+  }
+  return el('div', { class: 'counts', 'data-case': 'counts' },
+    `本阶段（${stageName[c.stage]}）已用`, el('b', null, n(c.used_days)), '个工作日（截至昨日）',
+    limit !== null ? `，${limitName}` : '', limit !== null ? el('b', null, limit) : '', limit !== null ? '个工作日' : '',
+    ...left, c.clock_stopped ? '（计时暂停中）' : '', ...tail);
 }
 
 function keys() {
   const k = (cls, text) => el('span', null, el('span', { class: 'day ' + cls }), text);
   return el('div', { class: 'keys' },
     k('start', '起算日（不计入）'), k('counted', '计入的工作日'), k('stopped', '暂停，不计入'),
-    k('off', '周末、节假日'), k('counted due', '期限届满日'), k('counted today', '今天'));
+    k('off', '周末、节假日'), k('counted deadline', '期限届满日'), k('counted deadline met', '按时完成的期限'),
+    k('counted deadline late', '超过的期限'), k('counted today', '今天'));
 }
 
 // addDay: the next YYYY-MM-DD (calendar arithmetic in UTC, free of zones).
@@ -87,8 +165,15 @@ function addDay(date) {
   return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
 }
 
+// The deadlines drawn on each clock's strip.
+const clockDues = {
+  acceptance: ['acceptance_due'],
+  decision: ['decision_due_promised', 'decision_due_statutory'],
+  delivery: ['delivery_due'],
+};
+
 // strips draws one row of day cells per clock, from its start to the last day listed.
-function strips(tl, today) {
+function strips(tl, today, c, states) {
   const byClock = new Map();
   for (const e of tl) {
     if (!byClock.has(e.clock)) byClock.set(e.clock, []);
@@ -104,10 +189,15 @@ function strips(tl, today) {
       if (!first || e.date < first) first = e.date;
       if (!last || e.date > last) last = e.date;
     }
+    // How each deadline day of this clock stands: red only when it was not kept.
+    const dueDays = new Map();
+    for (const f of clockDues[clock] || []) {
+      if (c[f]) dueDays.set(c[f].date, states[f]);
+    }
     const strip = el('div', { class: 'strip', 'data-clock': clock });
     let guard = 0;
     for (let d = first; d && d <= last && guard < 800; d = addDay(d), guard++) {
-      strip.append(dayCell(d, days.get(d) || [], today));
+      strip.append(dayCell(d, days.get(d) || [], today, dueDays.get(d)));
     }
     out.push(el('div', { class: 'strip-label' }, clockName[clock] || clock), strip);
   }
@@ -115,7 +205,7 @@ function strips(tl, today) {
   return out;
 }
 
-function dayCell(date, entries, today) {
+function dayCell(date, entries, today, dueState) {
   const kinds = new Set(entries.map((e) => e.kind));
   let cls = 'day';
   let mark = '';
@@ -125,7 +215,11 @@ function dayCell(date, entries, today) {
     mark = String(entries.find((e) => e.kind === 'counted').count || '');
   } else if (kinds.has('stopped')) { cls += ' stopped'; mark = '停'; }
   else if (kinds.has('off')) { cls += ' off'; mark = '休'; }
-  if (kinds.has('deadline')) cls += ' due';
+  if (kinds.has('deadline')) {
+    cls += ' deadline';
+    if (dueState === 'met') cls += ' met';
+    else if (dueState === 'late' || dueState === 'missed') cls += ' late';
+  }
   if (kinds.has('extension')) cls += ' ext';
   if (date === today) cls += ' today';
   const [, m, d] = date.split('-');

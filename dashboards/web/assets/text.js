@@ -16,7 +16,9 @@ export const kindName = {
   fault_threshold: '过错达限',
 };
 
+// A case's level (红牌/黄牌 mean cases on this screen) and an alert's (预警).
 export const levelName = { red: '红牌', yellow: '黄牌', green: '正常' };
+export const alertLevelName = { red: '红色预警', yellow: '黄色预警' };
 
 export const stateName = { firing: '未处理', acknowledged: '已确认', resolved: '已解除', exempted: '已免责' };
 

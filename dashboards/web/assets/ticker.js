@@ -3,10 +3,11 @@
 // memory on its last day as on its first; the view reuses one row element per alert shown, and clicks are handled once, on the
 // list (app.js), not by a listener per row.
 
-import { el, kindName, levelName, fmtWhen } from './text.js';
+import { el, kindName, alertLevelName, fmtWhen } from './text.js';
+import { fitText, fitRows } from './layout.js';
 
 const maxKept = 200; // alerts kept in memory
-const maxShown = 24; // rows drawn (the panel shows about 14; the rest are clipped)
+const maxShown = 24; // rows drawn; those that do not fit the panel whole are hidden
 const maxGone = 1000; // ids of resolved or exempted alerts remembered, against stale reads
 const freshMs = 60000; // how long a new alert stays highlighted
 
@@ -91,28 +92,38 @@ export class Ticker {
     }
     this.empty.hidden = nodes.length > 0;
     this.list.hidden = nodes.length === 0;
+    // Nothing cut: each headline fits its line (a long department name is drawn smaller),
+    // and rows that do not fit the panel whole are hidden.
+    for (const n of nodes) {
+      n.hidden = false; // measured shown: a row hidden at the last redraw has no width
+      fitText(n.querySelector('.what'), 17);
+    }
+    fitRows(this.list, nodes);
     let red = 0, yellow = 0;
     for (const it of this.items.values()) it.a.level === 'red' ? red++ : yellow++;
-    this.count.textContent = this.items.size ? `红牌 ${red} · 黄牌 ${yellow}` : '';
+    this.count.textContent = this.items.size ? `${alertLevelName.red} ${red} · ${alertLevelName.yellow} ${yellow}` : '';
   }
 
   row(it, deptName, today) {
     const a = it.a;
-    const sig = `${a.revision}|${it.fresh ? 1 : 0}|${today}`;
+    const who = a.department ? deptName(a.department) : '系统';
+    // The department's name is part of the signature: names arrive with the overview,
+    // possibly after the first rows were drawn with codes.
+    const sig = `${a.revision}|${it.fresh ? 1 : 0}|${today}|${who}`;
     let li = this.rows.get(a.id);
     if (li && li.dataset.sig === sig) return li;
     const cls = ['alert', a.level === 'red' ? 'red' : 'yellow'];
     if (it.fresh) cls.push('fresh');
     if (a.state === 'acknowledged') cls.push('acknowledged');
-    const who = a.department ? deptName(a.department) : '系统';
+    // Two lines: who and what, then the alert's own message, which names the case
+    // ("办件 …") and wraps rather than being cut.
     const what = el('span', { class: 'what' }, `${who} · ${kindName[a.kind] || a.kind}`,
-      a.case_id ? ` · ${a.case_id}` : '',
       a.state === 'acknowledged' ? el('span', { class: 'badge ack' }, '已确认') : null);
     const next = el('li', { class: cls.join(' '), dataset: { id: a.id, sig, case: a.case_id || '', dept: a.department || '', state: a.state } },
-      el('span', { class: 'lv' }, levelName[a.level] || a.level),
+      el('span', { class: 'lv' }, alertLevelName[a.level] || a.level),
       what,
       el('span', { class: 'when' }, fmtWhen(a.fired_at, today)),
-      el('span', { class: 'msg' }, a.message || ''));
+      el('span', { class: 'msg' }, a.message || (a.case_id ? `办件 ${a.case_id}` : '')));
     this.rows.set(a.id, next);
     return next;
   }

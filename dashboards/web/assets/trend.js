@@ -11,12 +11,15 @@ function node(tag, attrs, text) {
   return e;
 }
 
-// niceMax rounds a maximum up to 1, 2 or 5 × 10^n, so the grid lines fall on round numbers.
-function niceMax(v) {
-  if (v <= 4) return 4;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+// axis chooses the y-axis for counts: a whole-number step of 1, 2 or 5 × 10^n, about four
+// steps to a top at or above the largest count (never a 0.5 tick for cases).
+export function axis(largest) {
+  const top = Math.max(largest, 4);
+  for (let p = 1; ; p *= 10) {
+    for (const m of [1, 2, 5]) {
+      if (m * p * 4 >= top) return { step: m * p, max: Math.ceil(top / (m * p)) * m * p };
+    }
+  }
 }
 
 // drawTrend replaces box's chart with one for rows ([{date, decided, decided_late}, …],
@@ -24,20 +27,19 @@ function niceMax(v) {
 export function drawTrend(box, rows) {
   const W = Math.max(box.clientWidth, 300);
   const H = Math.max(box.clientHeight, 160);
-  const pad = { l: 56, r: 12, t: 26, b: 36 };
+  // The right margin leaves room for half the last date label, centred on the last bar.
+  const pad = { l: 56, r: 28, t: 26, b: 36 };
   const iw = W - pad.l - pad.r;
   const ih = H - pad.t - pad.b;
   const svg = node('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img',
     'aria-label': '近30日每日办结件数，其中超期办结件数' });
-  const max = niceMax(Math.max(0, ...rows.map((r) => r.decided || 0)));
+  const { step, max } = axis(Math.max(0, ...rows.map((r) => r.decided || 0)));
   const y = (v) => pad.t + ih - (v / max) * ih;
 
-  for (let i = 0; i <= 4; i++) {
-    const v = (max / 4) * i;
+  for (let v = 0; v <= max; v += step) {
     const yy = y(v);
     svg.append(node('line', { x1: pad.l, x2: W - pad.r, y1: yy, y2: yy, stroke: '#1c3556', 'stroke-width': 1 }));
-    svg.append(node('text', { x: pad.l - 10, y: yy + 6, 'text-anchor': 'end', fill: '#8aa2c0', 'font-size': 18 },
-      Number.isInteger(v) ? v : v.toFixed(1)));
+    svg.append(node('text', { x: pad.l - 10, y: yy + 6, 'text-anchor': 'end', fill: '#8aa2c0', 'font-size': 18, 'data-axis': 'y' }, v));
   }
 
   const n = rows.length || 1;
@@ -63,7 +65,7 @@ export function drawTrend(box, rows) {
     // Dates: every fifth day back from the last, so today is always labelled.
     if ((n - 1 - i) % 5 === 0) {
       const [, m, d] = r.date.split('-');
-      svg.append(node('text', { x: x + bw / 2, y: H - 10, 'text-anchor': 'middle', fill: '#8aa2c0', 'font-size': 18 },
+      svg.append(node('text', { x: x + bw / 2, y: H - 10, 'text-anchor': 'middle', fill: '#8aa2c0', 'font-size': 18, 'data-axis': 'x' },
         `${+m}/${+d}`));
     }
   });
