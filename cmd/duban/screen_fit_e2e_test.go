@@ -318,8 +318,10 @@ func TestWallScreenFitsOnTheDemo(t *testing.T) {
 	})
 
 	t.Run("case view", func(t *testing.T) {
-		// The newest alert's case.
-		id := js[string](t, ctx, `document.querySelector('#ticker li:not([hidden])[data-case]:not([data-case=""])').dataset.case`)
+		// The newest alert's case (on a loaded machine the ticker may still be filling).
+		const row = `#ticker li:not([hidden])[data-case]:not([data-case=""])`
+		waitPage(t, ctx, "a ticker row with a case", `!!document.querySelector('`+row+`')`, 30*time.Second)
+		id := js[string](t, ctx, `document.querySelector('`+row+`').dataset.case`)
 		code, c, _ := in.do("GET", "/api/v1/cases/"+id, "", "")
 		if code != 200 {
 			t.Fatalf("case %s: %d %v", id, code, c)
