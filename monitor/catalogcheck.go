@@ -31,6 +31,8 @@ func (c *Catalog) Validate() FieldErrors {
 			add(path, "code", "is required")
 		case !ValidID(code):
 			add(path, "code", idMessage)
+		case DotSegment(code):
+			add(path, "code", dotSegmentMessage)
 		case seen[code] != "":
 			add(path, "code", "duplicates %s", seen[code])
 		default:

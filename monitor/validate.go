@@ -52,6 +52,22 @@ func ValidID(s string) bool {
 	return true
 }
 
+// dotSegmentMessage is the wording of the rule against "." and ".." segments.
+const dotSegmentMessage = `must not have "." or ".." between slashes: such an ID cannot stand in a URL path (browsers and proxies resolve it)`
+
+// DotSegment reports whether s, split at '/', has a segment that is "." or "..": an ID
+// like "..", "a/./b" or "env/../x" would be resolved away in a URL path, so a case stored
+// under it could not be fetched by a browser. New IDs must not have one; a stored one is
+// still read through an escaped path (%2E%2E).
+func DotSegment(s string) bool {
+	for seg := range strings.SplitSeq(s, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}
+
 // ValidateEvent checks e against every rule of the push API (docs/api.md) that needs no case
 // state, and returns one FieldError per offending field, in the contract's field order
 // (nil when e is valid). Fields that are present are checked wherever they appear (a
@@ -75,6 +91,10 @@ func ValidateEvent(e *Event, cat *Catalog, now time.Time) FieldErrors {
 		}
 		if !ValidID(v) {
 			add(field, idMessage)
+			return false
+		}
+		if field != "ref" && DotSegment(v) { // a ref may name an event stored before the rule
+			add(field, dotSegmentMessage)
 			return false
 		}
 		return true

@@ -126,6 +126,12 @@ func TestValidateEvent(t *testing.T) {
 		{"event_id of 128 characters", Accepted, func(e *Event) { e.EventID = strings.Repeat("e", 128) }, nil},
 		{"case_id with a hash", Accepted, func(e *Event) { e.CaseID = "env#1" }, []string{"case_id"}},
 		{"case_id in Chinese", Accepted, func(e *Event) { e.CaseID = "环境-1" }, []string{"case_id"}},
+		{"case_id ..", Accepted, func(e *Event) { e.CaseID = ".." }, []string{"case_id"}},
+		{"case_id with a .. segment", Accepted, func(e *Event) { e.CaseID = "env/../x" }, []string{"case_id"}},
+		{"event_id .", Accepted, func(e *Event) { e.EventID = "." }, []string{"event_id"}},
+		{"event_id with a . segment", Accepted, func(e *Event) { e.EventID = "a/./b" }, []string{"event_id"}},
+		{"dots inside a segment", Accepted, func(e *Event) { e.CaseID, e.EventID = "env..2026/.x", "a.b/...c" }, nil},
+		{"a ref to an event stored before the rule", Retracted, func(e *Event) { e.Ref = "env/../old" }, nil},
 
 		// Catalogue.
 		{"unknown department", Accepted, func(e *Event) { e.Department = "police" }, []string{"department"}},
@@ -308,5 +314,16 @@ func TestParseEventReportsAFieldOnce(t *testing.T) {
 	want := FieldErrors{{"at", msgAt}, {"days", msgDays}}
 	if !slices.Equal(errs, want) {
 		t.Errorf("errors = %v, want %v", errs, want)
+	}
+}
+
+func TestDotSegment(t *testing.T) {
+	for s, want := range map[string]bool{
+		".": true, "..": true, "a/.": true, "./a": true, "a/../b": true, "a//.": true,
+		"...": false, ".a": false, "a.": false, "a..b": false, "a/.b/c.": false, "": false,
+	} {
+		if got := DotSegment(s); got != want {
+			t.Errorf("DotSegment(%q) = %v, want %v", s, got, want)
+		}
 	}
 }

@@ -53,7 +53,11 @@ export function q(params) {
   return str ? '?' + str : '';
 }
 
-// casePath: case ids may hold '/', which the route keeps as part of the id.
+// casePath: case ids may hold '/', which the route keeps as part of the id. An id with a
+// segment that is "." or ".." (only cases stored before such ids were refused) goes as one
+// segment with its slashes escaped (%2F): a browser resolves "..", and "%2E%2E" too, away.
 export function casePath(id) {
-  return '/api/v1/cases/' + id.split('/').map(encodeURIComponent).join('/');
+  const parts = id.split('/');
+  if (parts.some((p) => p === '.' || p === '..')) return '/api/v1/cases/' + encodeURIComponent(id);
+  return '/api/v1/cases/' + parts.map(encodeURIComponent).join('/');
 }
