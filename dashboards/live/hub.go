@@ -175,7 +175,7 @@ func New(o Options) (*Hub, error) {
 		// ServeHTTP has checked the origin already, with a JSON answer on refusal.
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
-	h.authed = o.Auth.Authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h.authed = o.Auth.AuthenticateWS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := web.PrincipalOf(r.Context())
 		h.serve(w, r, p)
 	}))

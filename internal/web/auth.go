@@ -127,17 +127,16 @@ func (a *Authenticator) Resolve(secret string) (Principal, bool) {
 	return Principal{Name: name + ":" + string(short[:]), Role: t.Role, Department: t.Department}, true
 }
 
-// BearerToken extracts the token of a request: the Authorization header, or the `token`
-// query parameter (for WebSocket clients that cannot set headers), or the session cookie.
+// BearerToken extracts the token of a request: the Authorization header, or the session
+// cookie. A `token` query parameter is not read here: tokens in URLs end up in proxy and
+// access logs, so only the live feed takes one (AuthenticateWS), for WebSocket clients that
+// cannot set headers.
 func BearerToken(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); h != "" {
 		if v, ok := strings.CutPrefix(h, "Bearer "); ok {
 			return strings.TrimSpace(v)
 		}
 		return ""
-	}
-	if v := r.URL.Query().Get("token"); v != "" {
-		return v
 	}
 	if c, err := r.Cookie(SessionCookie); err == nil {
 		return c.Value
@@ -150,12 +149,32 @@ const SessionCookie = "duban_session"
 
 type principalKey struct{}
 
-// Authenticate resolves the request's token and stores the principal in the context. A
-// request without a valid token (and no anonymous principal) is answered 401 here.
+// Authenticate resolves the request's token (BearerToken) and stores the principal in the
+// context. A request without a valid token (and no anonymous principal) is answered 401
+// here; one that carries its token in the URL is told to use the header.
 func (a *Authenticator) Authenticate(next http.Handler) http.Handler {
+	return a.authenticate(next, false)
+}
+
+// AuthenticateWS is Authenticate that also takes the token from the `token` query parameter,
+// for the live feed (GET /ws): a browser's WebSocket cannot set headers.
+func (a *Authenticator) AuthenticateWS(next http.Handler) http.Handler {
+	return a.authenticate(next, true)
+}
+
+func (a *Authenticator) authenticate(next http.Handler, query bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p Principal
 		tok := BearerToken(r)
+		inURL := r.URL.Query().Get("token")
+		switch {
+		case tok == "" && inURL != "" && query:
+			tok = inURL
+		case tok == "" && inURL != "" && a.anonymous == nil:
+			WriteError(w, r, Errorf(Unauthorized, "token",
+				"a token in the URL is accepted on /ws only; send it as Authorization: Bearer <token>"))
+			return
+		}
 		switch {
 		case tok != "":
 			var ok bool
