@@ -17,11 +17,12 @@ import (
 
 // event is one line of `go test -json` (test2json).
 type event struct {
-	Action  string
-	Package string
-	Test    string
-	Elapsed float64
-	Output  string
+	Action     string
+	Package    string
+	ImportPath string // build-output, build-fail: the package being built
+	Test       string
+	Elapsed    float64
+	Output     string
 }
 
 type key struct{ pkg, test string }
@@ -44,6 +45,12 @@ func report(in io.Reader, out io.Writer) int {
 		}
 		k := key{e.Package, e.Test}
 		switch e.Action {
+		case "build-output":
+			fmt.Fprint(out, e.Output) // the compiler's message: shown as go test shows it
+			continue
+		case "build-fail":
+			failed = true
+			continue
 		case "output":
 			b := outputs[k]
 			if b == nil {

@@ -17,6 +17,8 @@ func TestReport(t *testing.T) {
 		`{"Action":"fail","Package":"p","Test":"TestBad"}`,
 		`{"Action":"fail","Package":"p","Elapsed":1.5}`,
 		`{"Action":"pass","Package":"q","Elapsed":0.25}`,
+		`{"ImportPath":"r","Action":"build-output","Output":"# r\nr/x.go:3:1: syntax error\n"}`,
+		`{"ImportPath":"r","Action":"build-fail"}`,
 	}, "\n")
 	var out strings.Builder
 	if code := report(strings.NewReader(in), &out); code != 1 {
@@ -29,6 +31,7 @@ func TestReport(t *testing.T) {
 		"ok  \tq\t0.250s\n",
 		"1 tests SKIPPED",
 		"p TestSkip: x_test.go:9: SKIPPED: chromium not installed — the browser test did not run",
+		"r/x.go:3:1: syntax error",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("report lacks %q:\n%s", want, got)
