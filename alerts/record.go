@@ -1,8 +1,8 @@
 // Package alerts keeps the alert records (docs/rules.md, section 11): how the alerts the clock rules imply
 // (monitor/deadline) become records that fire once, follow their case, go through the
 // supervisors' lifecycle (acknowledge, resolve, exempt) and count as faults. It is pure: the
-// engine (monitor/engine) runs it inside its compare-and-set commit, the API runs the
-// lifecycle actions, and Redis (monitor/rdb) only stores what it returns.
+// engine (engine) runs it inside its compare-and-set commit, the API runs the
+// lifecycle actions, and Redis (rdb) only stores what it returns.
 package alerts
 
 import (

@@ -13,8 +13,8 @@ import (
 	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor"
-	"github.com/duban-gov/duban/monitor/engine"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // alertList is the answer of GET /api/v1/alerts.

@@ -1,6 +1,6 @@
 // Package api is duban's HTTP API under /api/v1 (cases, dead letters, calendars, audit,
 // health) and the router that mounts every HTTP component of the service. Handlers parse and
-// authorise; the work is done by monitor/engine and monitor/rdb.
+// authorise; the work is done by engine and rdb.
 package api
 
 import (
@@ -13,8 +13,8 @@ import (
 
 	"github.com/duban-gov/duban/dashboards/figures"
 	"github.com/duban-gov/duban/internal/web"
-	"github.com/duban-gov/duban/monitor/engine"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // Options configure the API.

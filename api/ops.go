@@ -11,8 +11,8 @@ import (
 
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor"
-	"github.com/duban-gov/duban/monitor/engine"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // listDeadLetters answers GET /api/v1/deadletters (admin).

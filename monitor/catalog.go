@@ -35,7 +35,7 @@ type Matter struct {
 }
 
 // Catalog is the loaded catalogue: the departments and the matters they handle. It is
-// immutable once built by ParseCatalog or NewCatalog.
+// immutable once built by catalogfile.Parse or NewCatalog.
 type Catalog struct {
 	Departments []Department
 	Matters     []Matter
@@ -73,4 +73,16 @@ func (c *Catalog) Matter(code string) (*Matter, bool) {
 		return nil, false
 	}
 	return &c.Matters[i], true
+}
+
+// NewMatter returns a matter with the given limits and the Default* values for the others,
+// as catalogfile.Parse would build it from a catalogue entry that sets only these keys. For tests
+// and for building catalogues in code with NewCatalog.
+func NewMatter(code, name, department string, statutoryDays, promisedDays int) Matter {
+	return Matter{
+		Code: code, Name: name, Department: department,
+		StatutoryDays: statutoryDays, PromisedDays: promisedDays,
+		WarnDays: DefaultWarnDays, AcceptanceDays: DefaultAcceptanceDays,
+		DeliveryDays: DefaultDeliveryDays, MaxExtensionDays: DefaultMaxExtensionDays,
+	}
 }

@@ -23,7 +23,7 @@ const MaxLimitDays = 1000
 func (c *Catalog) Validate() FieldErrors {
 	var errs FieldErrors
 	add := func(path, key, format string, args ...any) {
-		errs = append(errs, FieldError{Field: joinPath(path, key), Message: fmt.Sprintf(format, args...)})
+		errs = append(errs, FieldError{Field: JoinPath(path, key), Message: fmt.Sprintf(format, args...)})
 	}
 	checkCode := func(path, code string, seen map[string]string) {
 		switch {
@@ -51,7 +51,7 @@ func (c *Catalog) Validate() FieldErrors {
 	depts := make(map[string]string, len(c.Departments))
 	for i := range c.Departments {
 		d := &c.Departments[i]
-		path := entryPath("departments", i, d.Code)
+		path := EntryPath("departments", i, d.Code)
 		checkCode(path, d.Code, depts)
 		if strings.TrimSpace(d.Name) == "" {
 			add(path, "name", "is required")
@@ -64,7 +64,7 @@ func (c *Catalog) Validate() FieldErrors {
 	matters := make(map[string]string, len(c.Matters))
 	for i := range c.Matters {
 		m := &c.Matters[i]
-		path := entryPath("matters", i, m.Code)
+		path := EntryPath("matters", i, m.Code)
 		checkCode(path, m.Code, matters)
 		if strings.TrimSpace(m.Name) == "" {
 			add(path, "name", "is required")
@@ -106,11 +106,19 @@ func (c *Catalog) Validate() FieldErrors {
 	return errs
 }
 
-// entryPath names the i-th entry of a catalogue list in error messages, with its code once
+// EntryPath names the i-th entry of a catalogue list in error messages, with its code once
 // the code is a valid ID: `matters[3] (ENV-EIA-001)`.
-func entryPath(list string, i int, code string) string {
+func EntryPath(list string, i int, code string) string {
 	if ValidID(code) {
 		return fmt.Sprintf("%s[%d] (%s)", list, i, code)
 	}
 	return fmt.Sprintf("%s[%d]", list, i)
+}
+
+// JoinPath names key under path, as the catalogue's error messages do: "matters[3].name".
+func JoinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
 }

@@ -1,7 +1,7 @@
 // Package monitor is duban's domain vocabulary: events reported by department systems, the
 // catalogue of matters and their time limits, cases and alert kinds. It depends on no other
 // project package and does no I/O; the clock rules live in monitor/deadline, the calendar in
-// monitor/workday and everything that touches Redis in monitor/rdb.
+// monitor/workday and everything that touches Redis in rdb.
 package monitor
 
 import (

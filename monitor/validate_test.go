@@ -54,14 +54,6 @@ func validEvent(t EventType) Event {
 	return e
 }
 
-func fieldsOf(errs FieldErrors) []string {
-	out := make([]string, len(errs))
-	for i, e := range errs {
-		out[i] = e.Field
-	}
-	return out
-}
-
 func TestValidID(t *testing.T) {
 	tests := []struct {
 		name string
@@ -215,7 +207,7 @@ func TestValidateEvent(t *testing.T) {
 			e := validEvent(tt.typ)
 			tt.mutate(&e)
 			errs := ValidateEvent(&e, cat, testNow)
-			if got := fieldsOf(errs); !slices.Equal(got, tt.want) {
+			if got := errs.Fields(); !slices.Equal(got, tt.want) {
 				t.Errorf("fields = %q, want %q (%v)", got, tt.want, errs)
 			}
 			for _, fe := range errs {
@@ -267,53 +259,8 @@ func TestValidateEventWithoutCatalogue(t *testing.T) {
 		t.Errorf("with a nil catalogue: %v", errs)
 	}
 	e.Department = "bad dept"
-	if got := fieldsOf(ValidateEvent(&e, nil, testNow)); !slices.Equal(got, []string{"department"}) {
+	if got := ValidateEvent(&e, nil, testNow).Fields(); !slices.Equal(got, []string{"department"}) {
 		t.Errorf("fields = %q, want department", got)
-	}
-}
-
-// TestParseEventBatch checks that the events of a batch are judged one by one: a bad event
-// next to good ones is rejected alone, with its own fields named.
-func TestParseEventBatch(t *testing.T) {
-	cat := exampleCatalog(t)
-	batch := []struct {
-		raw  string
-		want []string
-	}{
-		{`{"event_id":"e1","case_id":"c1","department":"env","matter":"ENV-EIA-001","type":"submitted","at":"2026-03-02T09:00:00+08:00"}`, nil},
-		{`{"event_id":"e2","case_id":"c1","department":"env","type":"extended","at":"2026-03-02T09:10:00+08:00","days":"10"}`, []string{"days", "approver"}},
-		{`{"event_id":"e3","case_id":"c1","department":"env","type":"accepted","at":"2026-03-02T01:20:00Z","seq":2}`, nil},
-		{`[1,2]`, []string{""}},
-		{`{"event_id":"e4","case_id":"c1","department":"env","type":"accepted","at":"2026-03-02 09:30:00"}`, []string{"at"}},
-		{`{"event_id":"e5","case_id":"c1","department":"env","type":"fee_charged","at":"2026-03-02T09:40:00.5+08:00","amount_yuan":"80.5"}`, nil},
-		{`{"event_id":"e6","case_id":"c1","department":"police","type":"decided","at":"2026-03-02T09:50:00+08:00"}`, []string{"department", "result"}},
-		{`{"event_id":"e7","case_id":"c1","department":"env","type":"decided","at":"2026-03-02T09:55:00+08:00","result":"approved"}`, nil},
-	}
-	accepted := 0
-	for i, b := range batch {
-		e, errs := ParseEvent([]byte(b.raw), cat, testNow)
-		if got := fieldsOf(errs); !slices.Equal(got, b.want) {
-			t.Errorf("event %d: fields = %q, want %q (%v)", i, got, b.want, errs)
-		}
-		if errs == nil {
-			accepted++
-			if e.EventID == "" {
-				t.Errorf("event %d: accepted but not decoded", i)
-			}
-		}
-	}
-	if accepted != 4 {
-		t.Errorf("accepted %d events, want 4", accepted)
-	}
-}
-
-func TestParseEventReportsAFieldOnce(t *testing.T) {
-	// `at` and `days` fail to decode; ValidateEvent would add "is required" for each.
-	raw := `{"event_id":"e1","case_id":"c1","department":"env","type":"extended","at":"yesterday","days":1.5,"approver":"li.si"}`
-	_, errs := ParseEvent([]byte(raw), exampleCatalog(t), testNow)
-	want := FieldErrors{{"at", msgAt}, {"days", msgDays}}
-	if !slices.Equal(errs, want) {
-		t.Errorf("errors = %v, want %v", errs, want)
 	}
 }
 

@@ -21,8 +21,8 @@ import (
 	"github.com/duban-gov/duban/internal/testzone"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/deadline"
-	"github.com/duban-gov/duban/monitor/rdb"
-	"github.com/duban-gov/duban/monitor/rdb/rdbtest"
+	"github.com/duban-gov/duban/rdb"
+	"github.com/duban-gov/duban/rdb/rdbtest"
 	"github.com/duban-gov/duban/monitor/workday"
 )
 

@@ -20,7 +20,7 @@ import (
 	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // Options configure a Forwarder. Zero values are as documented per field.

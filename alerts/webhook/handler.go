@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/internal/web"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // BacklogMax caps the backlog count shown per subscription (the API and the metric): a

@@ -10,7 +10,7 @@ import (
 	// Imported as dubanmetrics: this package has a type named metrics. internal/metrics
 	// names the families so that the dashboard and rule tests know them.
 	dubanmetrics "github.com/duban-gov/duban/internal/metrics"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // The outcomes of duban_webhook_deliveries_total.

@@ -12,7 +12,7 @@ import (
 	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/alerts/webhook"
 	"github.com/duban-gov/duban/monitor"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 const secret = "0123456789abcdef-secret"

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // batch is how many alert stream entries a worker reads at a time.

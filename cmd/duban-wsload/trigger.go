@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/internal/config"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // trigger makes the server fire one alert whose case_id is key.

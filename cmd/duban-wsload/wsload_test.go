@@ -13,8 +13,8 @@ import (
 	"github.com/duban-gov/duban/dashboards/live"
 	"github.com/duban-gov/duban/internal/testredis"
 	"github.com/duban-gov/duban/internal/web"
-	"github.com/duban-gov/duban/monitor/rdb"
-	"github.com/duban-gov/duban/monitor/rdb/rdbtest"
+	"github.com/duban-gov/duban/rdb"
+	"github.com/duban-gov/duban/rdb/rdbtest"
 )
 
 func TestSummarize(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/internal/testredis"
-	"github.com/duban-gov/duban/monitor/rdb"
-	"github.com/duban-gov/duban/monitor/rdb/rdbtest"
+	"github.com/duban-gov/duban/rdb"
+	"github.com/duban-gov/duban/rdb/rdbtest"
 )
 
 // BenchmarkIngestToApplied measures events per second from HTTP to applied case state:

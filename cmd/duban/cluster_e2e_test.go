@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/internal/testredis"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // clusterLife is the story the cluster test tells, with its expected figures worked out by

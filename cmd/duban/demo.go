@@ -15,7 +15,7 @@ import (
 	"github.com/duban-gov/duban/dashboards/ranking"
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/monitor/workday"
 )
 

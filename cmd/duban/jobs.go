@@ -14,9 +14,9 @@ import (
 	"github.com/duban-gov/duban/dashboards/ranking"
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/engine"
-	"github.com/duban-gov/duban/monitor/rdb"
-	"github.com/duban-gov/duban/monitor/schedule"
+	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/rdb"
+	"github.com/duban-gov/duban/schedule"
 )
 
 // Job names, as they appear in logs and in Redis's done marks.

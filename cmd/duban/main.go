@@ -29,7 +29,7 @@ import (
 	"syscall"
 
 	"github.com/duban-gov/duban/internal/config"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=v1.2.3".

@@ -8,8 +8,8 @@ import (
 
 	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/internal/metrics"
-	"github.com/duban-gov/duban/monitor/engine"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // observe counts a committed case's work in this replica's metrics: alerts fired, cases

@@ -12,7 +12,7 @@ import (
 	"github.com/duban-gov/duban/api"
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // outbound is the wiring of outbound alert delivery (docs/webhooks.md):

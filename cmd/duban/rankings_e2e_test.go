@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/duban-gov/duban/internal/testredis"
-	"github.com/duban-gov/duban/monitor/rdb"
-	"github.com/duban-gov/duban/monitor/rdb/rdbtest"
+	"github.com/duban-gov/duban/rdb"
+	"github.com/duban-gov/duban/rdb/rdbtest"
 )
 
 func getRaw(t *testing.T, in *instance, path, token string) (int, http.Header, []byte) {

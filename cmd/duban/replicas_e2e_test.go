@@ -103,7 +103,7 @@ func TestReplicaKilledMidBurst(t *testing.T) {
 
 	// Partition A and B; kill C as it sends its first commit of the burst (commit.lua, by
 	// its SHA), then heal the partition.
-	sum := sha1.Sum(readFile(t, "../../monitor/rdb/lua/commit.lua"))
+	sum := sha1.Sum(readFile(t, "../../rdb/lua/commit.lua"))
 	sprung := redisC.killOn([]byte(hex.EncodeToString(sum[:])))
 	redisA.pause()
 	redisB.pause()

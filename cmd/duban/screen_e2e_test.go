@@ -21,8 +21,9 @@ import (
 	"github.com/duban-gov/duban/internal/syncbuf"
 	"github.com/duban-gov/duban/internal/testredis"
 	"github.com/duban-gov/duban/monitor"
-	"github.com/duban-gov/duban/monitor/rdb"
-	"github.com/duban-gov/duban/monitor/rdb/rdbtest"
+	"github.com/duban-gov/duban/monitor/eventjson"
+	"github.com/duban-gov/duban/rdb"
+	"github.com/duban-gov/duban/rdb/rdbtest"
 )
 
 // The wall screen in a real browser: Debian's headless Chromium driven by chromedp,
@@ -515,7 +516,7 @@ func TestWallScreenInChromium(t *testing.T) {
 		}
 		var evs []monitor.Event
 		for _, raw := range raws {
-			e, errs := monitor.DecodeEvent(raw) // decoded only: validation would refuse the id
+			e, errs := eventjson.Decode(raw) // decoded only: validation would refuse the id
 			if errs != nil {
 				t.Fatalf("%s: %v", raw, errs)
 			}

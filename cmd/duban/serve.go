@@ -9,7 +9,7 @@ import (
 
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // errNoRedis is the configuration error of a command that needs Redis when none is

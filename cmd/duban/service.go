@@ -25,9 +25,9 @@ import (
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/engine"
-	"github.com/duban-gov/duban/monitor/rdb"
-	"github.com/duban-gov/duban/monitor/schedule"
+	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/rdb"
+	"github.com/duban-gov/duban/schedule"
 	"github.com/duban-gov/duban/monitor/workday"
 )
 

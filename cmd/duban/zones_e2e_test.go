@@ -21,7 +21,7 @@ import (
 	"github.com/duban-gov/duban/internal/testzone"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // zoneChecker checks that times the service writes are in the configured zone (testzone).

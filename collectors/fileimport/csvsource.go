@@ -134,7 +134,7 @@ func (s *csvSource) next() (item, error) {
 				s.buf = strconv.AppendInt(s.buf, n, 10)
 				continue
 			}
-			// Anything else stays a string, and ParseEvent names the field.
+			// Anything else stays a string, and eventjson.Parse names the field.
 		}
 		s.buf = appendJSONString(s.buf, cell)
 	}

@@ -1,6 +1,6 @@
 // Package fileimport backfills events from a file: `duban import FILE`
 // (docs/import.md). It is a collector like collectors/httpin, reading NDJSON or CSV instead of a
-// request body, and it ends in the same place: monitor.ParseEvent for every event, then
+// request body, and it ends in the same place: eventjson.Parse for every event, then
 // rdb.Store.Ingest for the valid ones.
 //
 // # Streaming and batches
@@ -48,9 +48,9 @@
 // these, is empty or is given twice ends the import before anything is stored: a typo must
 // not silently drop a column's data. A header without event_id, case_id, department, type
 // or at is refused likewise, as every row would be rejected. Each row becomes one JSON
-// object run through monitor.ParseEvent, so its messages are the push API's: an empty cell
+// object run through eventjson.Parse, so its messages are the push API's: an empty cell
 // means the field is absent; a seq or days cell holding an integer becomes a JSON number,
-// anything else stays a string (and ParseEvent names the field); every other cell is a
+// anything else stays a string (and eventjson.Parse names the field); every other cell is a
 // string. A row with more or fewer cells than the header, a row that is not valid CSV and a
 // cell that is not valid UTF-8 (a file saved as GBK) are rejections of that row.
 //

@@ -14,7 +14,8 @@ import (
 
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/monitor/eventjson"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // DefaultBatchSize is how many events are stored per Ingest call when Options.BatchSize is
@@ -286,7 +287,7 @@ func parse(it item, cat *monitor.Catalog, now time.Time, historical bool) (entry
 	if it.raw == nil {
 		return e, monitor.Event{}
 	}
-	ev, errs := monitor.ParseEvent(it.raw, cat, now)
+	ev, errs := eventjson.Parse(it.raw, cat, now)
 	e.eventID, e.caseID = monitor.Shorten(ev.EventID, monitor.MaxIDLen), ev.CaseID
 	e.errs = monitor.MergeFieldErrors(it.errs, errs)
 	ev.ReceivedAt = now

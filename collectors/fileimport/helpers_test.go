@@ -11,8 +11,8 @@ import (
 	"github.com/duban-gov/duban/collectors/fileimport"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/rdb"
-	"github.com/duban-gov/duban/monitor/rdb/rdbtest"
+	"github.com/duban-gov/duban/rdb"
+	"github.com/duban-gov/duban/rdb/rdbtest"
 )
 
 var cst = time.FixedZone("CST", 8*3600)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/collectors/fileimport"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // Running the same import twice stores nothing twice; an event repeated in the file is a

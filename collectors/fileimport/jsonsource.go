@@ -111,7 +111,7 @@ func (s *lineSource) next() (item, error) {
 		if len(raw) == 0 {
 			continue
 		}
-		// A line that is not JSON is ParseEvent's "is not valid JSON: …", naming the byte.
+		// A line that is not JSON is eventjson.Parse's "is not valid JSON: …", naming the byte.
 		return item{raw: raw, line: s.line, element: -1}, nil
 	}
 }

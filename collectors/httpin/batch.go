@@ -5,7 +5,8 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/monitor"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/monitor/eventjson"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // Statuses of one event in the answer.
@@ -57,9 +58,9 @@ func parseBatch(raws []rawEvent, cat *monitor.Catalog, now time.Time) *batch {
 			p.errs = monitor.FieldErrors{{Field: "", Message: r.bad}}
 			continue
 		}
-		// ParseEvent is DecodeEvent then ValidateEvent, reporting each field once: a field
+		// eventjson.Parse is eventjson.Decode then monitor.ValidateEvent, reporting each field once: a field
 		// that could not be decoded is not reported again as missing.
-		p.ev, p.errs = monitor.ParseEvent(r.raw, cat, now)
+		p.ev, p.errs = eventjson.Parse(r.raw, cat, now)
 		if r.line > 0 {
 			for j := range p.errs {
 				if p.errs[j].Field == "" {

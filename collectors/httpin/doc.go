@@ -23,7 +23,7 @@
 //     decoding work, so that a client over its budget costs next to nothing. Over it is
 //     429 with Retry-After in whole seconds, rounded up, at least 1. A batch larger than
 //     the bucket is taken whole when the bucket is not empty and repaid before the next.
-//  6. Each event is decoded and validated (monitor.ParseEvent: DecodeEvent, then
+//  6. Each event is decoded and validated (eventjson.Parse: eventjson.Decode, then
 //     ValidateEvent, each field reported once) against the current catalogue and the
 //     business clock's Now, both read once for the whole request. A nil catalogue is 503.
 //  7. A collector's event naming another department makes the whole request 403, with

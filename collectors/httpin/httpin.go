@@ -17,7 +17,7 @@ import (
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // Defaults of Limits (the `limits` keys of docs/configuration.md).

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/catalogfile"
 )
 
 // districtYAML is the sample district's catalogue, in the shape of a configured catalogue
@@ -18,4 +19,4 @@ func DistrictYAML() []byte { return append([]byte(nil), districtYAML...) }
 
 // District returns the sample district's catalogue, parsed. It is checked by the package's
 // tests, so an error here is a build defect.
-func District() (*monitor.Catalog, error) { return monitor.ParseCatalog(districtYAML) }
+func District() (*monitor.Catalog, error) { return catalogfile.Parse(districtYAML) }

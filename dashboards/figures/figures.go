@@ -1,6 +1,6 @@
 // Package figures answers the screen's numbers — GET /api/v1/overview and /trend, the
 // shared-state gauges of /metrics and the month aggregates the ranking is built from — by
-// reading the counters the relay keeps in Redis from case transitions (monitor/engine,
+// reading the counters the relay keeps in Redis from case transitions (engine,
 // figures.go), never by scanning cases.
 package figures
 
@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/monitor"
-	"github.com/duban-gov/duban/monitor/engine"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // Options configure a Source.

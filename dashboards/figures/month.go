@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/dashboards/ranking"
-	"github.com/duban-gov/duban/monitor/engine"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // overdueHistory is how many months back open_overdue looks for cases still overdue: a

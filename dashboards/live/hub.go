@@ -15,7 +15,7 @@ import (
 
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // Options configure a Hub. Zero values take the defaults given with each field.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // entry is one alert stream entry, decoded once and shared by every client it goes to.

@@ -1,5 +1,5 @@
 // Package codec is the JSON codec of the apply path: the events, states, alert records and
-// transitions that every fold reads and writes (monitor/rdb, monitor/engine). It keeps
+// transitions that every fold reads and writes (rdb, engine). It keeps
 // encoding/json's v1 semantics — the same documents byte for byte — on the engine of the
 // encoding/json/v2 prototype (github.com/go-json-experiment/json), which decodes an alert
 // record in half the time and encodes a state ~10–25% faster (measured: docs/benchmarks.md).

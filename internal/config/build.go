@@ -17,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/catalogfile"
 )
 
 // maxClockRate bounds DUBAN_CLOCK_RATE: at a million, a business day passes in 86 ms,
@@ -118,7 +119,7 @@ func (l *loader) catalog(fc *fileConfig) *Error {
 		if raw, err = os.ReadFile(path); err != nil {
 			return &Error{Key: "catalog", Message: err.Error(), err: err}
 		}
-		if cat, err = monitor.ParseCatalog(raw); err != nil {
+		if cat, err = catalogfile.Parse(raw); err != nil {
 			return &Error{Key: "catalog", Message: path + ": " + err.Error(), err: err}
 		}
 		l.cfg.CatalogPath = path
@@ -128,7 +129,7 @@ func (l *loader) catalog(fc *fileConfig) *Error {
 		if raw, err = yaml.Marshal(n); err != nil {
 			return &Error{Key: "catalog", Message: err.Error(), err: err}
 		}
-		if cat, err = monitor.ParseCatalogNode(n); err != nil {
+		if cat, err = catalogfile.ParseNode(n); err != nil {
 			return &Error{Key: "catalog", Message: err.Error(), err: err}
 		}
 	default:

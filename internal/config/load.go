@@ -100,7 +100,7 @@ func defaults() fileConfig {
 // applies the environment overrides read through getenv (DUBAN_LISTEN, DUBAN_REDIS_URL,
 // DUBAN_TIMEZONE, DUBAN_CLOCK_START, DUBAN_CLOCK_RATE), which win over the file, and
 // validates every value. Relative paths in the file are relative to the file's folder. The
-// catalogue, when configured, is parsed with monitor.ParseCatalog. Every error is an
+// catalogue, when configured, is parsed with catalogfile.Parse. Every error is an
 // *Error naming the key. A nil getenv reads no environment.
 func Load(path string, getenv func(string) string) (*Config, error) {
 	if getenv == nil {

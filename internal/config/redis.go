@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// RedisMode says how to reach Redis; monitor/rdb builds its client from it.
+// RedisMode says how to reach Redis; rdb builds its client from it.
 type RedisMode string
 
 // The modes of DUBAN_REDIS_URL.
@@ -19,7 +19,7 @@ const (
 	RedisSentinel RedisMode = "sentinel"
 )
 
-// Redis is a parsed Redis URL. It is plain data so that only monitor/rdb imports go-redis.
+// Redis is a parsed Redis URL. It is plain data so that only rdb imports go-redis.
 type Redis struct {
 	// URL is the URL as configured, password included: log Redacted() instead.
 	URL  string

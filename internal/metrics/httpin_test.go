@@ -10,7 +10,7 @@ import (
 	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // TestSharesEventsReceived: collectors/httpin registers duban_events_received_total itself.

@@ -19,7 +19,7 @@ import (
 const opTimeout = 5 * time.Second
 
 // conn is a minimal RESP2 client: enough to PING, SCAN, DEL and ask a cluster about itself.
-// It exists so that this package does not import go-redis, which only monitor/rdb may.
+// It exists so that this package does not import go-redis, which only rdb may.
 type conn struct {
 	c net.Conn
 	r *bufio.Reader

@@ -1,7 +1,7 @@
 // Package testredis gives tests a real Redis: a unique key prefix on a shared server, or a
 // server or a three-node cluster of their own started on loopback. It speaks just enough
 // RESP by hand to check, clean up and wait, so that it does not import go-redis (only
-// monitor/rdb does; its tests build their clients from what this package returns).
+// rdb does; its tests build their clients from what this package returns).
 //
 // When Redis (or redis-server) is not available, tests are skipped, except under CI=true,
 // where they fail: CI must never pass by skipping the storage tests.

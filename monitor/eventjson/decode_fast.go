@@ -1,23 +1,25 @@
-package monitor
+package eventjson
 
 import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/duban-gov/duban/monitor"
 )
 
-// decodeEventFast is DecodeEvent's fast path: one pass over raw with no json.Decoder, no
+// decodeEventFast is Decode's fast path: one pass over raw with no json.Decoder, no
 // reflection and one allocation for all of the event's strings. It only ever answers for
 // inputs that decode without any error; ok is false whenever it meets something it does not
 // handle (any syntax error, a wrong type, a duplicate field, an escaped key, deep nesting, an
 // invalid `at`, `seq`, `days` or `amount_yuan`, invalid UTF-8 in a known field...), and the
 // caller then decodes raw with decodeEventSlow, which gives the errors. It is stricter than
 // encoding/json, never looser: when ok is true, raw is valid JSON and decodeEventSlow would
-// return the same Event and no error (FuzzDecodeEventEquivalence checks this).
+// return the same monitor.Event and no error (FuzzDecodeEventEquivalence checks this).
 //
 // The event's strings share one backing array (at most the text of its known fields, never
 // unknown ones): keeping any one of them alive keeps them all.
-func decodeEventFast(raw []byte) (e Event, ok bool) {
+func decodeEventFast(raw []byte) (e monitor.Event, ok bool) {
 	var (
 		spans [nEventFields]fastSpan // string fields; zero when absent or null
 		seen  uint32                 // bit f: field f appeared (null included)
@@ -146,15 +148,15 @@ func decodeEventFast(raw []byte) (e Event, ok bool) {
 	}
 
 	if s := strs[fAt]; s != "" {
-		t, err := ParseEventTime(s)
+		t, err := ParseTime(s)
 		if err != nil {
-			return Event{}, false
+			return monitor.Event{}, false
 		}
 		e.At = t
 	}
 	if s := strs[fAmount]; s != "" {
-		if _, err := ParseAmountFen(s); err != nil {
-			return Event{}, false
+		if _, err := monitor.ParseAmountFen(s); err != nil {
+			return monitor.Event{}, false
 		}
 		e.AmountYuan = s
 	}
@@ -162,7 +164,7 @@ func decodeEventFast(raw []byte) (e Event, ok bool) {
 	e.CaseID = strs[fCaseID]
 	e.Department = strs[fDepartment]
 	e.Matter = strs[fMatter]
-	e.Type = EventType(strs[fType])
+	e.Type = monitor.EventType(strs[fType])
 	e.Seq = seq
 	e.Handler = strs[fHandler]
 	e.Days = int(days)

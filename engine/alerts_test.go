@@ -10,9 +10,9 @@ import (
 
 	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/monitor"
-	"github.com/duban-gov/duban/monitor/engine"
-	"github.com/duban-gov/duban/monitor/rdb"
-	"github.com/duban-gov/duban/monitor/rdb/rdbtest"
+	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/rdb"
+	"github.com/duban-gov/duban/rdb/rdbtest"
 )
 
 // fire is a harness with the timer engine and the relay of one replica.

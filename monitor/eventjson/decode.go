@@ -1,4 +1,4 @@
-package monitor
+package eventjson
 
 import (
 	"bytes"
@@ -8,9 +8,11 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/duban-gov/duban/monitor"
 )
 
-// Messages of DecodeEvent for values of the wrong JSON type or form.
+// Messages of Decode for values of the wrong JSON type or form.
 const (
 	msgString = "must be a string"
 	msgAt     = `must be an RFC 3339 time with a UTC offset, such as "2026-03-02T10:15:00+08:00" or "2026-03-02T02:15:00Z"`
@@ -18,9 +20,9 @@ const (
 	msgDays   = "must be an integer from 1 to 60"
 )
 
-// DecodeEvent decodes one JSON object into an Event field by field, so that a malformed
-// field gives a FieldError naming that field while the others are still read. A body that is
-// not one JSON object gives a single FieldError with Field "" (the event as a whole).
+// Decode decodes one JSON object into a monitor.Event field by field, so that a malformed
+// field gives a monitor.FieldError naming that field while the others are still read. A body that is
+// not one JSON object gives a single monitor.FieldError with Field "" (the event as a whole).
 //
 // The rules, beyond the event schema of docs/openapi.yaml:
 //   - Field names are matched exactly (case-sensitive). Unknown fields are ignored, for
@@ -30,44 +32,44 @@ const (
 //   - null, and for string fields "", mean the field is absent.
 //   - String fields must be JSON strings of valid UTF-8.
 //   - `at` must be RFC 3339 with an offset (`Z` or ±hh:mm, hours 00–23), a 'T' separator and
-//     at most 9 fractional digits after a '.'; its offset is kept in Event.At.
+//     at most 9 fractional digits after a '.'; its offset is kept in monitor.Event.At.
 //   - `seq` must be a JSON integer ≥ 0 (no fraction or exponent, not a string).
-//   - `days` must be a JSON integer; its range (1–60) is ValidateEvent's.
-//   - `amount_yuan` must be a JSON string holding a decimal (ParseAmountFen); a JSON number
+//   - `days` must be a JSON integer; its range (1–60) is monitor.ValidateEvent's.
+//   - `amount_yuan` must be a JSON string holding a decimal (monitor.ParseAmountFen); a JSON number
 //     is rejected, as binary floating point cannot carry fen exactly.
 //
-// DecodeEvent checks no required field and no catalogue: that is ValidateEvent's work, and
-// ParseEvent does both. It never panics.
+// Decode checks no required field and no catalogue: that is monitor.ValidateEvent's work, and
+// Parse does both. It never panics.
 //
 // Most events are well-formed and take a single-pass scanner (decodeEventFast); anything that
 // scanner is not sure of, every input with an error among them, is decoded again by
 // decodeEventSlow, the token walk that defines the rules above. FuzzDecodeEventEquivalence
 // checks that the two agree.
-func DecodeEvent(raw []byte) (Event, FieldErrors) {
+func Decode(raw []byte) (monitor.Event, monitor.FieldErrors) {
 	if e, ok := decodeEventFast(raw); ok {
 		return e, nil
 	}
 	return decodeEventSlow(raw)
 }
 
-// decodeEventSlow is the reference implementation of DecodeEvent: it validates raw with
+// decodeEventSlow is the reference implementation of Decode: it validates raw with
 // encoding/json, then walks the object's members with a json.Decoder.
-func decodeEventSlow(raw []byte) (Event, FieldErrors) {
-	var e Event
+func decodeEventSlow(raw []byte) (monitor.Event, monitor.FieldErrors) {
+	var e monitor.Event
 	if err := json.Unmarshal(raw, new(json.RawMessage)); err != nil {
 		msg := "is not valid JSON"
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			msg = fmt.Sprintf("is not valid JSON: %v (at byte %d)", se, se.Offset)
 		}
-		return e, FieldErrors{{Field: "", Message: msg}}
+		return e, monitor.FieldErrors{{Field: "", Message: msg}}
 	}
 	if b := bytes.TrimLeft(raw, " \t\r\n"); len(b) == 0 || b[0] != '{' {
-		return e, FieldErrors{{Field: "", Message: "must be a JSON object"}}
+		return e, monitor.FieldErrors{{Field: "", Message: "must be a JSON object"}}
 	}
 
-	var errs FieldErrors
-	bad := func(field, msg string) { errs = append(errs, FieldError{Field: field, Message: msg}) }
+	var errs monitor.FieldErrors
+	bad := func(field, msg string) { errs = append(errs, monitor.FieldError{Field: field, Message: msg}) }
 	str := func(field string, v json.RawMessage, dst *string) {
 		s, msg := decodeString(v)
 		if msg != "" {
@@ -81,7 +83,7 @@ func decodeEventSlow(raw []byte) (Event, FieldErrors) {
 	// checks only guard against a change in that reasoning.
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if _, err := dec.Token(); err != nil {
-		return Event{}, FieldErrors{{Field: "", Message: "must be a JSON object"}}
+		return monitor.Event{}, monitor.FieldErrors{{Field: "", Message: "must be a JSON object"}}
 	}
 	seen := make(map[string]bool, 16)
 	for dec.More() {
@@ -89,7 +91,7 @@ func decodeEventSlow(raw []byte) (Event, FieldErrors) {
 		key, ok := tok.(string)
 		var v json.RawMessage
 		if err != nil || !ok || dec.Decode(&v) != nil {
-			return Event{}, FieldErrors{{Field: "", Message: "must be a JSON object"}}
+			return monitor.Event{}, monitor.FieldErrors{{Field: "", Message: "must be a JSON object"}}
 		}
 		if !knownEventField(key) {
 			continue
@@ -111,13 +113,13 @@ func decodeEventSlow(raw []byte) (Event, FieldErrors) {
 		case "type":
 			var s string
 			str(key, v, &s)
-			e.Type = EventType(s)
+			e.Type = monitor.EventType(s)
 		case "at":
 			s, msg := decodeString(v)
 			if msg != "" {
 				bad(key, msgAt)
 			} else if s != "" {
-				t, err := ParseEventTime(s)
+				t, err := ParseTime(s)
 				if err != nil {
 					bad(key, msgAt)
 				} else {
@@ -159,7 +161,7 @@ func decodeEventSlow(raw []byte) (Event, FieldErrors) {
 			if s == "" {
 				break
 			}
-			if _, err := ParseAmountFen(s); err != nil {
+			if _, err := monitor.ParseAmountFen(s); err != nil {
 				bad(key, err.Error())
 				break
 			}
@@ -173,47 +175,15 @@ func decodeEventSlow(raw []byte) (Event, FieldErrors) {
 	return e, errs
 }
 
-// ParseEvent decodes raw with DecodeEvent and validates the result with ValidateEvent,
+// Parse decodes raw with Decode and validates the result with monitor.ValidateEvent,
 // returning every problem at once but at most one error per field: a field that could not
 // be decoded is not reported again as missing.
-func ParseEvent(raw []byte, cat *Catalog, now time.Time) (Event, FieldErrors) {
-	e, errs := DecodeEvent(raw)
+func Parse(raw []byte, cat *monitor.Catalog, now time.Time) (monitor.Event, monitor.FieldErrors) {
+	e, errs := Decode(raw)
 	if len(errs) == 1 && errs[0].Field == "" {
 		return e, errs
 	}
-	return e, MergeFieldErrors(errs, ValidateEvent(&e, cat, now))
-}
-
-// MergeFieldErrors returns first followed by those of second whose field first does not
-// name: a field already found wrong while reading is not reported again (as missing, say).
-func MergeFieldErrors(first, second FieldErrors) FieldErrors {
-	out := first
-	for _, e := range second {
-		dup := false
-		for _, f := range first {
-			if f.Field == e.Field {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// Shorten cuts s to at most n bytes, at a rune boundary, and marks the cut with "…", so that
-// an answer or a report never echoes an oversized input (an ID longer than MaxIDLen is
-// invalid anyway).
-func Shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return e, monitor.MergeFieldErrors(errs, monitor.ValidateEvent(&e, cat, now))
 }
 
 func knownEventField(k string) bool {
@@ -259,10 +229,10 @@ func decodeInt(v json.RawMessage, msg string) (int64, string) {
 
 var errBadTime = errors.New("not an RFC 3339 time with an offset")
 
-// ParseEventTime parses an event's `at`: RFC 3339 with a mandatory offset, checked more
+// ParseTime parses an event's `at`: RFC 3339 with a mandatory offset, checked more
 // strictly than time.Parse does (which also takes a ',' before the fraction, offsets of 24
 // hours and more, and minutes of 60 and more). The offset is kept in the result.
-func ParseEventTime(s string) (time.Time, error) {
+func ParseTime(s string) (time.Time, error) {
 	bad := errBadTime
 	// 2006-01-02T15:04:05 then an optional fraction, then Z or ±hh:mm.
 	const base = len("2006-01-02T15:04:05")
@@ -313,4 +283,13 @@ func ParseEventTime(s string) (time.Time, error) {
 		return time.Time{}, bad
 	}
 	return t, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/internal/testredis"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // Store opens a store on the test Redis under a fresh prefix; keys are removed after the test.

@@ -1,17 +1,18 @@
-package monitor
+package catalogfile
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/duban-gov/duban/monitor"
 	"go.yaml.in/yaml/v3"
 )
 
 // catalogParser walks the YAML tree by hand, rather than decoding into structs, so that
 // every problem is reported at once under the entry's own name.
 type catalogParser struct {
-	errs FieldErrors
-	// skip holds paths (an entry or one of its keys) whose Catalog.Validate errors would only
+	errs monitor.FieldErrors
+	// skip holds paths (an entry or one of its keys) whose monitor.Catalog.Validate errors would only
 	// repeat a problem already reported: an entry that is not a mapping, a key that failed to
 	// parse, a promised_days derived from a bad statutory_days.
 	skip []string
@@ -37,7 +38,7 @@ func (p *catalogParser) fail(field string, n *yaml.Node, format string, args ...
 	if n != nil && n.Line > 0 {
 		msg += fmt.Sprintf(" (line %d)", n.Line)
 	}
-	p.errs = append(p.errs, FieldError{Field: field, Message: msg})
+	p.errs = append(p.errs, monitor.FieldError{Field: field, Message: msg})
 }
 
 // yamlPair is one key and value of a mapping, with merge keys expanded and aliases resolved.
@@ -72,7 +73,7 @@ func (p *catalogParser) mapping(path string, n *yaml.Node) (pairs []yamlPair, ok
 	out := make([]yamlPair, 0, len(own))
 	for _, kv := range own {
 		if seen[kv.key] {
-			p.fail(joinPath(path, kv.key), kv.kn, "is given more than once")
+			p.fail(monitor.JoinPath(path, kv.key), kv.kn, "is given more than once")
 			continue
 		}
 		seen[kv.key] = true
@@ -94,7 +95,7 @@ func (p *catalogParser) knownOnly(path string, pairs []yamlPair, known []string)
 		if containsString(known, kv.key) {
 			valid = append(valid, kv)
 		} else {
-			p.fail(joinPath(path, kv.key), kv.kn, "unknown key (known: %s)", strings.Join(known, ", "))
+			p.fail(monitor.JoinPath(path, kv.key), kv.kn, "unknown key (known: %s)", strings.Join(known, ", "))
 		}
 	}
 	return valid
@@ -116,7 +117,7 @@ func (p *catalogParser) entry(list string, i int, n *yaml.Node, known []string) 
 			code = p.str(fmt.Sprintf("%s[%d].code", list, i), kv.v)
 		}
 	}
-	path = entryPath(list, i, code)
+	path = monitor.EntryPath(list, i, code)
 	pairs, _ = p.mapping(path, n)
 	return path, code, p.knownOnly(path, pairs, known), true
 }
@@ -182,7 +183,7 @@ func (p *catalogParser) str(path string, n *yaml.Node) string {
 }
 
 // days reads a count of working days; ok is false when absent (or null) or malformed. The
-// range is Catalog.Validate's; values far beyond it are clamped so that no platform's int
+// range is monitor.Catalog.Validate's; values far beyond it are clamped so that no platform's int
 // overflows on the way.
 func (p *catalogParser) days(path string, n *yaml.Node) (v int, ok bool) {
 	if yamlIsNull(n) {
@@ -195,13 +196,6 @@ func (p *catalogParser) days(path string, n *yaml.Node) (v int, ok bool) {
 	}
 	const clamp = 1 << 20
 	return int(max(-clamp, min(i64, clamp))), true
-}
-
-func joinPath(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }
 
 func containsString(list []string, s string) bool {

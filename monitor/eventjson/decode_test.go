@@ -1,4 +1,4 @@
-package monitor
+package eventjson
 
 import (
 	"encoding/json"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/duban-gov/duban/monitor"
 )
 
 // contractExample is the example event of the push API, every field filled.
@@ -27,20 +29,20 @@ const contractExample = `{
 }`
 
 func TestDecodeEventContractExample(t *testing.T) {
-	e, errs := DecodeEvent([]byte(contractExample))
+	e, errs := Decode([]byte(contractExample))
 	if errs != nil {
-		t.Fatalf("DecodeEvent: %v", errs)
+		t.Fatalf("Decode: %v", errs)
 	}
-	want := Event{
+	want := monitor.Event{
 		EventID: "env-2026-000123-03", CaseID: "env-2026-000123", Department: "env",
-		Matter: "ENV-EIA-001", Type: Accepted, Seq: 3, Handler: "zhang.san",
+		Matter: "ENV-EIA-001", Type: monitor.Accepted, Seq: 3, Handler: "zhang.san",
 		Days: 10, Approver: "li.si", Reason: "expert_review", Note: "…",
 		AmountYuan: "120.00", Result: "approved",
 	}
 	got := e
 	got.At = time.Time{}
 	if got != want {
-		t.Errorf("DecodeEvent =\n%+v\nwant\n%+v", got, want)
+		t.Errorf("Decode =\n%+v\nwant\n%+v", got, want)
 	}
 	if !e.At.Equal(time.Date(2026, 3, 2, 2, 15, 0, 0, time.UTC)) {
 		t.Errorf("at = %v", e.At)
@@ -54,47 +56,47 @@ func TestDecodeEventAcceptedForms(t *testing.T) {
 	tests := []struct {
 		name  string
 		field string // a JSON member added to a minimal event
-		check func(Event) bool
+		check func(monitor.Event) bool
 	}{
-		{"at in UTC", `"at":"2026-03-02T02:15:00Z"`, func(e Event) bool {
+		{"at in UTC", `"at":"2026-03-02T02:15:00Z"`, func(e monitor.Event) bool {
 			_, off := e.At.Zone()
 			return off == 0 && e.At.Equal(time.Date(2026, 3, 2, 2, 15, 0, 0, time.UTC))
 		}},
-		{"at with fractional seconds", `"at":"2026-03-02T10:15:00.123456789+08:00"`, func(e Event) bool {
+		{"at with fractional seconds", `"at":"2026-03-02T10:15:00.123456789+08:00"`, func(e monitor.Event) bool {
 			return e.At.Nanosecond() == 123456789
 		}},
-		{"at with a negative offset", `"at":"2026-03-01T21:15:00-05:00"`, func(e Event) bool {
+		{"at with a negative offset", `"at":"2026-03-01T21:15:00-05:00"`, func(e monitor.Event) bool {
 			_, off := e.At.Zone()
 			return off == -5*3600 && e.At.Equal(time.Date(2026, 3, 2, 2, 15, 0, 0, time.UTC))
 		}},
-		{"seq zero", `"seq":0`, func(e Event) bool { return e.Seq == 0 }},
-		{"seq large", `"seq":9223372036854775807`, func(e Event) bool { return e.Seq == 1<<63-1 }},
-		{"days out of range is for ValidateEvent", `"days":61`, func(e Event) bool { return e.Days == 61 }},
-		{"amount without decimals", `"amount_yuan":"120"`, func(e Event) bool { return e.AmountYuan == "120" }},
-		{"amount with one decimal", `"amount_yuan":"120.5"`, func(e Event) bool { return e.AmountYuan == "120.5" }},
-		{"null is absent", `"matter":null,"seq":null,"days":null,"amount_yuan":null,"at":null`, func(e Event) bool {
+		{"seq zero", `"seq":0`, func(e monitor.Event) bool { return e.Seq == 0 }},
+		{"seq large", `"seq":9223372036854775807`, func(e monitor.Event) bool { return e.Seq == 1<<63-1 }},
+		{"days out of range is for monitor.ValidateEvent", `"days":61`, func(e monitor.Event) bool { return e.Days == 61 }},
+		{"amount without decimals", `"amount_yuan":"120"`, func(e monitor.Event) bool { return e.AmountYuan == "120" }},
+		{"amount with one decimal", `"amount_yuan":"120.5"`, func(e monitor.Event) bool { return e.AmountYuan == "120.5" }},
+		{"null is absent", `"matter":null,"seq":null,"days":null,"amount_yuan":null,"at":null`, func(e monitor.Event) bool {
 			return e.Matter == "" && e.Seq == 0 && e.Days == 0 && e.AmountYuan == "" && e.At.IsZero()
 		}},
-		{"empty string is absent", `"handler":"","amount_yuan":""`, func(e Event) bool {
+		{"empty string is absent", `"handler":"","amount_yuan":""`, func(e monitor.Event) bool {
 			return e.Handler == "" && e.AmountYuan == ""
 		}},
-		{"unknown fields are ignored", `"colour":"red","extra":{"a":[1,2]},"Event_ID":"x","extra":1`, func(e Event) bool {
+		{"unknown fields are ignored", `"colour":"red","extra":{"a":[1,2]},"Event_ID":"x","extra":1`, func(e monitor.Event) bool {
 			return e.EventID == "e1"
 		}},
-		{"received_at is the service's", `"received_at":"2026-03-02T10:15:00Z"`, func(e Event) bool {
+		{"received_at is the service's", `"received_at":"2026-03-02T10:15:00Z"`, func(e monitor.Event) bool {
 			return e.ReceivedAt.IsZero()
 		}},
-		{"escaped strings", `"note":"line\nbreak \u5f20"`, func(e Event) bool { return e.Note == "line\nbreak 张" }},
+		{"escaped strings", `"note":"line\nbreak \u5f20"`, func(e monitor.Event) bool { return e.Note == "line\nbreak 张" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			raw := `{"event_id":"e1",` + tt.field + `}`
-			e, errs := DecodeEvent([]byte(raw))
+			e, errs := Decode([]byte(raw))
 			if errs != nil {
-				t.Fatalf("DecodeEvent(%s): %v", raw, errs)
+				t.Fatalf("Decode(%s): %v", raw, errs)
 			}
 			if !tt.check(e) {
-				t.Errorf("DecodeEvent(%s) = %+v", raw, e)
+				t.Errorf("Decode(%s) = %+v", raw, e)
 			}
 		})
 	}
@@ -159,9 +161,9 @@ func TestDecodeEventFieldErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			raw := `{"event_id":"e1",` + tt.fields + `}`
-			e, errs := DecodeEvent([]byte(raw))
-			if got := fieldsOf(errs); !slices.Equal(got, tt.want) {
-				t.Errorf("DecodeEvent(%s): fields = %q, want %q (%v)", raw, got, tt.want, errs)
+			e, errs := Decode([]byte(raw))
+			if got := errs.Fields(); !slices.Equal(got, tt.want) {
+				t.Errorf("Decode(%s): fields = %q, want %q (%v)", raw, got, tt.want, errs)
 			}
 			if e.EventID != "e1" {
 				t.Errorf("event_id not decoded next to a bad field: %+v", e)
@@ -173,18 +175,18 @@ func TestDecodeEventFieldErrors(t *testing.T) {
 func TestDecodeEventMessages(t *testing.T) {
 	tests := []struct {
 		raw  string
-		want FieldError
+		want monitor.FieldError
 	}{
-		{`{"days":"ten"}`, FieldError{"days", "must be an integer from 1 to 60"}},
-		{`{"at":"2026-03-02T10:15:00"}`, FieldError{"at", msgAt}},
-		{`{"amount_yuan":120.5}`, FieldError{"amount_yuan", `must be a decimal string such as "120.00" (a JSON string, not a number)`}},
-		{`{"amount_yuan":"120.555"}`, FieldError{"amount_yuan", ErrAmountSyntax.Error()}},
-		{`{"seq":"1"}`, FieldError{"seq", msgSeq}},
-		{`{"type":1}`, FieldError{"type", "must be a string"}},
+		{`{"days":"ten"}`, monitor.FieldError{Field: "days", Message: "must be an integer from 1 to 60"}},
+		{`{"at":"2026-03-02T10:15:00"}`, monitor.FieldError{Field: "at", Message: msgAt}},
+		{`{"amount_yuan":120.5}`, monitor.FieldError{Field: "amount_yuan", Message: `must be a decimal string such as "120.00" (a JSON string, not a number)`}},
+		{`{"amount_yuan":"120.555"}`, monitor.FieldError{Field: "amount_yuan", Message: monitor.ErrAmountSyntax.Error()}},
+		{`{"seq":"1"}`, monitor.FieldError{Field: "seq", Message: msgSeq}},
+		{`{"type":1}`, monitor.FieldError{Field: "type", Message: "must be a string"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.raw, func(t *testing.T) {
-			_, errs := DecodeEvent([]byte(tt.raw))
+			_, errs := Decode([]byte(tt.raw))
 			if len(errs) != 1 || errs[0] != tt.want {
 				t.Errorf("errors = %v, want %v", errs, tt.want)
 			}
@@ -207,12 +209,12 @@ func TestDecodeEventNotAnObject(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, errs := DecodeEvent([]byte(tt.raw))
+			e, errs := Decode([]byte(tt.raw))
 			if len(errs) != 1 || errs[0].Field != "" || !strings.HasPrefix(errs[0].Message, tt.msg) {
-				t.Errorf("DecodeEvent(%q) errors = %v, want one on field \"\" starting %q", tt.raw, errs, tt.msg)
+				t.Errorf("Decode(%q) errors = %v, want one on field \"\" starting %q", tt.raw, errs, tt.msg)
 			}
-			if e != (Event{}) {
-				t.Errorf("DecodeEvent(%q) = %+v, want the zero Event", tt.raw, e)
+			if e != (monitor.Event{}) {
+				t.Errorf("Decode(%q) = %+v, want the zero monitor.Event", tt.raw, e)
 			}
 		})
 	}
@@ -224,9 +226,9 @@ func TestParseEventTime(t *testing.T) {
 		"2026-03-02T10:15:00.000000001Z", "2026-03-02T10:15:00-23:59", "2024-02-29T00:00:00Z",
 	}
 	for _, s := range good {
-		t1, err := ParseEventTime(s)
+		t1, err := ParseTime(s)
 		if err != nil {
-			t.Errorf("ParseEventTime(%q): %v", s, err)
+			t.Errorf("ParseTime(%q): %v", s, err)
 			continue
 		}
 		// Whatever was accepted marshals back, with the same instant and offset.
@@ -235,7 +237,7 @@ func TestParseEventTime(t *testing.T) {
 			t.Errorf("marshal %q: %v", s, err)
 			continue
 		}
-		t2, err := ParseEventTime(strings.Trim(string(b), `"`))
+		t2, err := ParseTime(strings.Trim(string(b), `"`))
 		if err != nil || !t2.Equal(t1) {
 			t.Errorf("%q: round trip gave %v, %v", s, t2, err)
 		}
@@ -243,15 +245,15 @@ func TestParseEventTime(t *testing.T) {
 	bad := []string{"", "Z", "2026-03-02T10:15:00", "2026-03-02T10:15:00+8:00", "2025-02-29T00:00:00Z",
 		"2026-03-02T10:15:00+08:00 ", " 2026-03-02T10:15:00Z", "2026-03-02T10:15:00ZZ", "２026-03-02T10:15:00Z"}
 	for _, s := range bad {
-		if _, err := ParseEventTime(s); err == nil {
-			t.Errorf("ParseEventTime(%q) accepted", s)
+		if _, err := ParseTime(s); err == nil {
+			t.Errorf("ParseTime(%q) accepted", s)
 		}
 	}
 }
 
 // sameEvent compares events field by field, `at` by instant and offset (time.Time values
 // from separate parses hold distinct *Location pointers).
-func sameEvent(a, b Event) bool {
+func sameEvent(a, b monitor.Event) bool {
 	_, oa := a.At.Zone()
 	_, ob := b.At.Zone()
 	if !a.At.Equal(b.At) || oa != ob {
@@ -276,13 +278,13 @@ func FuzzDecodeEvent(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		e, errs := DecodeEvent(raw)
+		e, errs := Decode(raw)
 		for _, fe := range errs {
 			if fe.Message == "" {
 				t.Fatalf("empty message for field %q", fe.Field)
 			}
 		}
-		_ = ValidateEvent(&e, nil, testNow) // must not panic on anything decoded
+		_ = monitor.ValidateEvent(&e, nil, testNow) // must not panic on anything decoded
 		if errs != nil {
 			return
 		}
@@ -290,7 +292,7 @@ func FuzzDecodeEvent(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decoded event does not marshal: %v (%+v)", err, e)
 		}
-		e2, errs := DecodeEvent(b)
+		e2, errs := Decode(b)
 		if errs != nil {
 			t.Fatalf("re-decoding %s: %v", b, errs)
 		}
@@ -312,7 +314,7 @@ func TestShorten(t *testing.T) {
 		{"办件编号", 6, "办件…"},
 		{"", 0, ""},
 	} {
-		if got := Shorten(c.in, c.n); got != c.want {
+		if got := monitor.Shorten(c.in, c.n); got != c.want {
 			t.Errorf("Shorten(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
 		}
 	}

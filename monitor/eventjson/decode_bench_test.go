@@ -1,4 +1,4 @@
-package monitor
+package eventjson
 
 import (
 	"os"
@@ -22,14 +22,14 @@ func BenchmarkDecodeEvent(b *testing.B) {
 	}
 	for _, c := range cases {
 		raw := []byte(c.raw)
-		if _, errs := DecodeEvent(raw); errs != nil {
+		if _, errs := Decode(raw); errs != nil {
 			b.Fatalf("%s: %v", c.name, errs)
 		}
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(raw)))
 			for b.Loop() {
-				DecodeEvent(raw)
+				Decode(raw)
 			}
 		})
 	}

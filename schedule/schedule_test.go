@@ -10,9 +10,9 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/rdb"
-	"github.com/duban-gov/duban/monitor/rdb/rdbtest"
-	"github.com/duban-gov/duban/monitor/schedule"
+	"github.com/duban-gov/duban/rdb"
+	"github.com/duban-gov/duban/rdb/rdbtest"
+	"github.com/duban-gov/duban/schedule"
 )
 
 var shanghai, _ = time.LoadLocation("Asia/Shanghai")

@@ -13,7 +13,7 @@ import (
 	"github.com/duban-gov/duban/internal/codec"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // RelayOptions configure the relay.

@@ -18,7 +18,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // Job is one scheduled job.

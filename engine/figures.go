@@ -7,7 +7,7 @@ import (
 
 	"github.com/duban-gov/duban/dashboards/ranking"
 	"github.com/duban-gov/duban/monitor"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // Figure names, the fields of the figure tables (rdb.Table) with the department appended:

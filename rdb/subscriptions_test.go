@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duban-gov/duban/monitor/rdb"
-	"github.com/duban-gov/duban/monitor/rdb/rdbtest"
+	"github.com/duban-gov/duban/rdb"
+	"github.com/duban-gov/duban/rdb/rdbtest"
 )
 
 func TestSubscriptionStorage(t *testing.T) {

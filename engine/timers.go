@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // TimerOptions configure the timer engine.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/monitor/deadline"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/monitor/workday"
 )
 

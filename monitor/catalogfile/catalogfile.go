@@ -1,16 +1,17 @@
-package monitor
+package catalogfile
 
 import (
 	"bytes"
 	"errors"
 	"io"
 
+	"github.com/duban-gov/duban/monitor"
 	"go.yaml.in/yaml/v3"
 )
 
-// ParseCatalog reads a catalogue in its YAML shape (docs/configuration.md, "The catalogue"),
-// applies the defaults and validates it (Catalog.Validate). On any problem it returns a
-// FieldErrors listing all of them, each naming the entry and the key:
+// Parse reads a catalogue in its YAML shape (docs/configuration.md, "The catalogue"),
+// applies the defaults and validates it (monitor.Catalog.Validate). On any problem it returns a
+// monitor.FieldErrors listing all of them, each naming the entry and the key:
 //
 //	matters[3] (ENV-EIA-001).promised_days: must not exceed statutory_days (20)
 //
@@ -23,36 +24,36 @@ import (
 //     `max_extension_days` take the Default* constants. A null value counts as absent.
 //   - Day counts must be YAML integers (20, not "20" or 20.0).
 //   - `fee_max_yuan` may be a YAML number or string holding a decimal of yuan with at most
-//     two decimals (ParseAmountFen): `0`, `120.5`, `"120.00"`; absent or null means fees
+//     two decimals (monitor.ParseAmountFen): `0`, `120.5`, `"120.00"`; absent or null means fees
 //     of the matter are not monitored.
 //   - Codes and names are read as written (`code: 0012` is "0012").
 //   - Anchors, aliases and merge keys (`<<: *defaults`) work as in any YAML.
-func ParseCatalog(data []byte) (*Catalog, error) {
+func Parse(data []byte) (*monitor.Catalog, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, FieldErrors{{Field: "", Message: "the catalogue is empty"}}
+			return nil, monitor.FieldErrors{{Field: "", Message: "the catalogue is empty"}}
 		}
-		return nil, FieldErrors{{Field: "", Message: "not valid YAML: " + err.Error()}}
+		return nil, monitor.FieldErrors{{Field: "", Message: "not valid YAML: " + err.Error()}}
 	}
 	var more yaml.Node
 	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
-		return nil, FieldErrors{{Field: "", Message: "must be a single YAML document"}}
+		return nil, monitor.FieldErrors{{Field: "", Message: "must be a single YAML document"}}
 	}
-	return ParseCatalogNode(&doc)
+	return ParseNode(&doc)
 }
 
-// ParseCatalogNode is ParseCatalog for a catalogue already parsed as YAML, such as one given
+// ParseNode is Parse for a catalogue already parsed as YAML, such as one given
 // inline in the configuration file (the `catalog:` key); error messages then carry the
 // configuration file's line numbers.
-func ParseCatalogNode(n *yaml.Node) (*Catalog, error) {
+func ParseNode(n *yaml.Node) (*monitor.Catalog, error) {
 	p := &catalogParser{}
 	depts, matters, ok := p.root(n)
 	if !ok {
 		return nil, p.errs
 	}
-	c := NewCatalog(depts, matters)
+	c := monitor.NewCatalog(depts, matters)
 	errs := p.errs
 	for _, e := range c.Validate() {
 		if !p.covered(e.Field) {
@@ -65,20 +66,8 @@ func ParseCatalogNode(n *yaml.Node) (*Catalog, error) {
 	return c, nil
 }
 
-// NewMatter returns a matter with the given limits and the Default* values for the others,
-// as ParseCatalog would build it from a catalogue entry that sets only these keys. For tests
-// and for building catalogues in code with NewCatalog.
-func NewMatter(code, name, department string, statutoryDays, promisedDays int) Matter {
-	return Matter{
-		Code: code, Name: name, Department: department,
-		StatutoryDays: statutoryDays, PromisedDays: promisedDays,
-		WarnDays: DefaultWarnDays, AcceptanceDays: DefaultAcceptanceDays,
-		DeliveryDays: DefaultDeliveryDays, MaxExtensionDays: DefaultMaxExtensionDays,
-	}
-}
-
 // root reads the whole catalogue; ok is false when it is not even a mapping.
-func (p *catalogParser) root(n *yaml.Node) (depts []Department, matters []Matter, ok bool) {
+func (p *catalogParser) root(n *yaml.Node) (depts []monitor.Department, matters []monitor.Matter, ok bool) {
 	if n != nil && n.Kind == yaml.DocumentNode {
 		if len(n.Content) == 0 {
 			p.fail("", nil, "the catalogue is empty")
@@ -105,12 +94,12 @@ func (p *catalogParser) root(n *yaml.Node) (depts []Department, matters []Matter
 	return depts, matters, true
 }
 
-func (p *catalogParser) department(i int, n *yaml.Node) Department {
+func (p *catalogParser) department(i int, n *yaml.Node) monitor.Department {
 	path, code, pairs, _ := p.entry("departments", i, n, []string{"code", "name"})
-	d := Department{Code: code}
+	d := monitor.Department{Code: code}
 	for _, kv := range pairs {
 		if kv.key == "name" {
-			d.Name = p.str(joinPath(path, "name"), kv.v)
+			d.Name = p.str(monitor.JoinPath(path, "name"), kv.v)
 		}
 	}
 	return d
@@ -121,9 +110,9 @@ var matterKeys = []string{"code", "name", "department", "statutory_days", "promi
 	"warn_days", "acceptance_days", "delivery_days", "max_extension_days", "fee_max_yuan",
 	"max_suspension_days"}
 
-func (p *catalogParser) matter(i int, n *yaml.Node) Matter {
-	m := Matter{WarnDays: DefaultWarnDays, AcceptanceDays: DefaultAcceptanceDays,
-		DeliveryDays: DefaultDeliveryDays, MaxExtensionDays: DefaultMaxExtensionDays}
+func (p *catalogParser) matter(i int, n *yaml.Node) monitor.Matter {
+	m := monitor.Matter{WarnDays: monitor.DefaultWarnDays, AcceptanceDays: monitor.DefaultAcceptanceDays,
+		DeliveryDays: monitor.DefaultDeliveryDays, MaxExtensionDays: monitor.DefaultMaxExtensionDays}
 	path, code, pairs, ok := p.entry("matters", i, n, matterKeys)
 	if !ok {
 		return m
@@ -131,14 +120,14 @@ func (p *catalogParser) matter(i int, n *yaml.Node) Matter {
 	m.Code = code
 	statutory, statutoryOK, promised := false, false, false
 	setDays := func(dst *int, key string, v *yaml.Node) bool {
-		d, ok := p.days(joinPath(path, key), v)
+		d, ok := p.days(monitor.JoinPath(path, key), v)
 		if ok {
 			*dst = d
 		}
 		return ok
 	}
 	for _, kv := range pairs {
-		field := joinPath(path, kv.key)
+		field := monitor.JoinPath(path, kv.key)
 		switch kv.key {
 		case "name":
 			m.Name = p.str(field, kv.v)
@@ -164,7 +153,7 @@ func (p *catalogParser) matter(i int, n *yaml.Node) Matter {
 		}
 	}
 	if !statutory {
-		p.fail(joinPath(path, "statutory_days"), nil, "is required (working days; 0 for 即办件)")
+		p.fail(monitor.JoinPath(path, "statutory_days"), nil, "is required (working days; 0 for 即办件)")
 	}
 	if !promised {
 		// Absent: the department promised no less than the law allows.
@@ -172,7 +161,7 @@ func (p *catalogParser) matter(i int, n *yaml.Node) Matter {
 	}
 	if !promised || !statutoryOK {
 		// promised_days is then only as wrong as statutory_days, which is reported.
-		p.skip = append(p.skip, joinPath(path, "promised_days"))
+		p.skip = append(p.skip, monitor.JoinPath(path, "promised_days"))
 	}
 	return m
 }
@@ -191,7 +180,7 @@ func (p *catalogParser) feeMax(path string, n *yaml.Node) *int64 {
 		p.fail(path, n, "must be a decimal amount of yuan")
 		return nil
 	}
-	fen, err := ParseAmountFen(n.Value)
+	fen, err := monitor.ParseAmountFen(n.Value)
 	if err != nil {
 		p.fail(path, n, "%s", err.Error())
 		return nil
@@ -213,10 +202,10 @@ func (p *catalogParser) suspensionCaps(path string, n *yaml.Node) map[string]int
 	}
 	caps := make(map[string]int, len(pairs))
 	for _, kv := range pairs {
-		if d, ok := p.days(joinPath(path, kv.key), kv.v); ok {
+		if d, ok := p.days(monitor.JoinPath(path, kv.key), kv.v); ok {
 			caps[kv.key] = d
 		} else if yamlIsNull(kv.v) {
-			p.fail(joinPath(path, kv.key), kv.v, "must be a whole number of working days")
+			p.fail(monitor.JoinPath(path, kv.key), kv.v, "must be a whole number of working days")
 		}
 	}
 	return caps

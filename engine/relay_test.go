@@ -7,8 +7,8 @@ import (
 
 	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/monitor"
-	"github.com/duban-gov/duban/monitor/engine"
-	"github.com/duban-gov/duban/monitor/rdb"
+	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // An outbox entry's alert records ride in fields of their own and reach the relay byte for

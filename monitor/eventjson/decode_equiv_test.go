@@ -1,4 +1,4 @@
-package monitor
+package eventjson
 
 import (
 	"os"
@@ -6,10 +6,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/duban-gov/duban/monitor"
 )
 
 // equivalenceSeeds are inputs on which the fast path and the token walk could plausibly part:
-// every special case of DecodeEvent's rules, JSON corner cases and the divergences fuzzing
+// every special case of Decode's rules, JSON corner cases and the divergences fuzzing
 // has found.
 var equivalenceSeeds = []string{
 	``, ` `, "\n\t\r ", `{}`, ` {} `, "{}\n", `{ }`, `[]`, `null`, `"x"`, `42`, `true`,
@@ -95,18 +97,18 @@ func FuzzDecodeEventEquivalence(f *testing.F) {
 	})
 }
 
-// checkDecodeEquivalence fails t unless DecodeEvent (fast path first) and decodeEventSlow
+// checkDecodeEquivalence fails t unless Decode (fast path first) and decodeEventSlow
 // agree on raw, and the fast path answers only for inputs without errors.
 func checkDecodeEquivalence(t *testing.T, raw []byte) {
 	t.Helper()
 	in := append([]byte(nil), raw...)
-	e1, errs1 := DecodeEvent(raw)
+	e1, errs1 := Decode(raw)
 	e2, errs2 := decodeEventSlow(raw)
 	if !reflect.DeepEqual(e1, e2) || !sameEvent(e1, e2) {
-		t.Fatalf("DecodeEvent(%q): events differ:\nfast %#v\nslow %#v", raw, e1, e2)
+		t.Fatalf("Decode(%q): events differ:\nfast %#v\nslow %#v", raw, e1, e2)
 	}
 	if !reflect.DeepEqual(errs1, errs2) || errString(errs1) != errString(errs2) {
-		t.Fatalf("DecodeEvent(%q): errors differ:\nfast %#v\nslow %#v", raw, errs1, errs2)
+		t.Fatalf("Decode(%q): errors differ:\nfast %#v\nslow %#v", raw, errs1, errs2)
 	}
 	if e3, ok := decodeEventFast(raw); ok {
 		if errs2 != nil {
@@ -117,11 +119,11 @@ func checkDecodeEquivalence(t *testing.T, raw []byte) {
 		}
 	}
 	if string(in) != string(raw) {
-		t.Fatalf("DecodeEvent modified its input")
+		t.Fatalf("Decode modified its input")
 	}
 }
 
-func errString(errs FieldErrors) string {
+func errString(errs monitor.FieldErrors) string {
 	if errs == nil {
 		return "<nil>"
 	}

@@ -16,9 +16,9 @@ import (
 	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/engine"
-	"github.com/duban-gov/duban/monitor/rdb"
-	"github.com/duban-gov/duban/monitor/rdb/rdbtest"
+	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/rdb"
+	"github.com/duban-gov/duban/rdb/rdbtest"
 	"github.com/duban-gov/duban/monitor/workday"
 )
 
