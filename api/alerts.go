@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/alerts"
+	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor"
-	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/rdb"
 )
 

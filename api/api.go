@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/dashboards/figures"
-	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/rdb"
 )
 

@@ -8,11 +8,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor"
-	"github.com/duban-gov/duban/engine"
-	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/monitor/workday"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // getCase answers GET /api/v1/cases/{id}: the case recomputed from its events at this

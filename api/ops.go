@@ -3,15 +3,16 @@ package api
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/duban-gov/duban/alerts"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/duban-gov/duban/alerts"
+
+	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor"
-	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/rdb"
 )
 

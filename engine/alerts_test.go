@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/alerts"
-	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
 )

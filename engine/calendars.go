@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/monitor/deadline"
-	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/monitor/workday"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // Calendars holds the working-day calendar in force: the years built into the binary, then

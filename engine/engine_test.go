@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/monitor/workday"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
-	"github.com/duban-gov/duban/monitor/workday"
 )
 
 var shanghai = mustZone("Asia/Shanghai")

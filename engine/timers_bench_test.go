@@ -14,12 +14,12 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/alerts"
+	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/monitor/workday"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
-	"github.com/duban-gov/duban/monitor/workday"
 )
 
 func envInt(name string, def int) int {

@@ -21,9 +21,9 @@ import (
 	"github.com/duban-gov/duban/internal/testzone"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/deadline"
+	"github.com/duban-gov/duban/monitor/workday"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
-	"github.com/duban-gov/duban/monitor/workday"
 )
 
 var cst = time.FixedZone("CST", 8*3600)

@@ -15,8 +15,8 @@ import (
 	"github.com/duban-gov/duban/dashboards/ranking"
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/monitor/workday"
+	"github.com/duban-gov/duban/rdb"
 )
 
 // The demo's business clock, unless DUBAN_CLOCK_RATE says otherwise: a calendar day in

@@ -12,9 +12,9 @@ import (
 	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/dashboards/figures"
 	"github.com/duban-gov/duban/dashboards/ranking"
+	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/schedule"
 )

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/alerts"
-	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/rdb"
 )
 

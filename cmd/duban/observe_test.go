@@ -10,14 +10,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/duban-gov/duban/alerts"
+	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/deadline"
-	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/monitor/workday"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
-	"github.com/duban-gov/duban/monitor/workday"
 )
 
 // observe feeds the timer lag only with alerts a scheduled threshold fired (not with ones

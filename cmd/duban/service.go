@@ -20,15 +20,15 @@ import (
 	"github.com/duban-gov/duban/dashboards/figures"
 	"github.com/duban-gov/duban/dashboards/live"
 	screen "github.com/duban-gov/duban/dashboards/web"
+	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/monitor/workday"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/schedule"
-	"github.com/duban-gov/duban/monitor/workday"
 )
 
 // drainTimeout is how long a shutdown (SIGTERM, SIGINT) waits for in-flight requests and work.

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/rdb"
 )
 
