@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/duban-gov/duban/dashboards/ranking"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/deadline"
 	"github.com/duban-gov/duban/rdb"
 )
 
@@ -113,7 +113,7 @@ func decision(b *rdb.RelayBatch, t *Transition, dept string, loc *time.Location)
 	if f.Early {
 		b.Count(rdb.Month, month, rdb.Field(FigEarly, dept), sign)
 	}
-	ratio := int64(math.Round(ranking.TimeRatio(f.UsedDays, f.PromisedDays) * RatioScale))
+	ratio := int64(math.Round(deadline.TimeRatio(f.UsedDays, f.PromisedDays) * RatioScale))
 	b.Count(rdb.Month, month, rdb.Field(FigRatioU, dept), sign*ratio)
 }
 

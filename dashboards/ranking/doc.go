@@ -9,7 +9,7 @@
 // Over the cases decided in the month (withdrawn cases excluded), per department:
 // decided; on_time_rate, statutory_rate and early_rate, the shares decided by the promised
 // deadline, by the statutory deadline, and using at most half of the promised days;
-// avg_time_ratio, the mean of TimeRatio over the decided cases; red_per_100 and
+// avg_time_ratio, the mean of deadline.TimeRatio over the decided cases; red_per_100 and
 // yellow_per_100, the alerts whose instant falls in the month per 100 decided cases; and
 // open_overdue. The score is
 //

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/internal/config"
+	"github.com/duban-gov/duban/monitor/deadline"
 )
 
 var (
@@ -265,35 +266,13 @@ func TestCustomWeights(t *testing.T) {
 	})
 }
 
-func TestTimeRatio(t *testing.T) {
-	for _, tc := range []struct {
-		name           string
-		used, promised int
-		want           float64
-	}{
-		{"0-day matter decided on the start day", 0, 0, 0},
-		{"0-day matter decided the next working day", 1, 0, 1},
-		{"0-day matter decided three working days on", 3, 0, 3},
-		{"decided on the start day", 0, 10, 0},
-		{"half the promise", 5, 10, 0.5},
-		{"the whole promise", 10, 10, 1},
-		{"beyond the promise (an extension does not enlarge it)", 15, 10, 1.5},
-		{"negative used days", -1, 5, 0},
-		{"negative promised days", 2, -1, 2},
-	} {
-		if got := TimeRatio(tc.used, tc.promised); got != tc.want {
-			t.Errorf("%s: TimeRatio(%d, %d) = %v, want %v", tc.name, tc.used, tc.promised, got, tc.want)
-		}
-	}
-}
-
 func TestZeroDayMattersInTheAverage(t *testing.T) {
 	// Ten cases: four 0-day matters decided on the start day (0 each), two decided the next
 	// working day (1 each), four 10-day matters decided in 5 days (0.5 each):
 	// (0·4 + 1·2 + 0.5·4) / 10 = 4/10 = 0.4.
 	sum := 0.0
 	for _, c := range [][2]int{{0, 0}, {0, 0}, {0, 0}, {0, 0}, {1, 0}, {1, 0}, {5, 10}, {5, 10}, {5, 10}, {5, 10}} {
-		sum += TimeRatio(c[0], c[1])
+		sum += deadline.TimeRatio(c[0], c[1])
 	}
 	r := Compute(march, built, DefaultMethod(), []Aggregate{{Department: "x", Decided: 10, OnTime: 10, WithinStatutory: 10, TimeRatioSum: sum}})
 	if got := r.Departments[0].AvgTimeRatio; got != 0.4 {
