@@ -8,66 +8,97 @@ import (
 	"io/fs"
 	"os"
 	"time"
+
+	"github.com/duban-gov/duban/demo"
+	"github.com/duban-gov/duban/internal/cli"
+	"github.com/duban-gov/duban/service"
 )
 
-// demoCmd runs the service on an embedded Redis with simulated departments. Unlike serve
-// it needs no Redis URL; a configured one is ignored, so a demo never writes into a real
-// deployment's data.
-func (c *cli) demoCmd(*flag.FlagSet) runner {
-	return func(ctx context.Context, args []string) error {
-		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
-		}
-		cfg, err := c.loadConfig()
-		if err != nil {
-			return err
-		}
-		return c.demo(ctx, cfg)
+// commands lists the subcommands in the order `duban help` shows them.
+func (a *app) commands() []*cli.Command {
+	return []*cli.Command{
+		{Name: "serve", Summary: "run the service (the default when no command is given)", About: serveAbout,
+			Setup: a.serveCmd},
+		{Name: "demo", Summary: "run the service on an embedded Redis with simulated departments", About: demoAbout,
+			Setup: a.demoCmd},
+		{Name: "rank", Args: "YYYY-MM", Summary: "build and publish a month's ranking", About: rankAbout,
+			Setup: a.rankCmd},
+		{Name: "import", Args: "FILE", Summary: "backfill events from an NDJSON or CSV file", About: importAbout,
+			Setup: a.importCmd},
+		{Name: "version", Summary: "print the version", About: "Version prints duban's version and the Go version it was built with.",
+			Setup: a.versionCmd},
+		{Name: "help", Args: "[COMMAND]", Summary: "list the commands, or show one's usage and flags",
+			About: "Help lists the commands, or shows a command's usage and flags.",
+			Setup: func(*flag.FlagSet) cli.Runner {
+				return func(_ context.Context, args []string) error { return a.prog.Help(args) }
+			}},
 	}
 }
 
-// rankCmd builds one month's ranking: `duban rank [--force] YYYY-MM`.
-func (c *cli) rankCmd(fs *flag.FlagSet) runner {
+func (a *app) serveCmd(*flag.FlagSet) cli.Runner {
+	return func(ctx context.Context, args []string) error {
+		if len(args) > 0 {
+			return cli.Usagef("unexpected argument %q", args[0])
+		}
+		cfg, err := a.loadConfig()
+		if err != nil {
+			return err
+		}
+		return service.Serve(ctx, cfg, a.serviceOptions())
+	}
+}
+
+func (a *app) demoCmd(*flag.FlagSet) cli.Runner {
+	return func(ctx context.Context, args []string) error {
+		if len(args) > 0 {
+			return cli.Usagef("unexpected argument %q", args[0])
+		}
+		cfg, err := a.loadConfig()
+		if err != nil {
+			return err
+		}
+		return demo.Run(ctx, demo.Options{Config: cfg, Logger: a.log, Stdout: a.stdout, Getenv: a.getenv,
+			OnListen: a.onListen, WrapHandler: a.wrap, Version: buildVersion()})
+	}
+}
+
+func (a *app) rankCmd(fs *flag.FlagSet) cli.Runner {
 	force := fs.Bool("force", false, "rebuild a published month, keeping the previous version")
 	return func(ctx context.Context, args []string) error {
 		if len(args) != 1 {
-			return usagef("expected one month, YYYY-MM, got %d arguments", len(args))
+			return cli.Usagef("expected one month, YYYY-MM, got %d arguments", len(args))
 		}
 		year, month, err := parseMonth(args[0])
 		if err != nil {
 			return err
 		}
-		cfg, err := c.loadConfig()
+		cfg, err := a.loadConfig()
 		if err != nil {
 			return err
 		}
-		if err := requireRedis(cfg); err != nil {
+		if err := service.RequireRedis(cfg); err != nil {
 			return err
 		}
-		return c.rank(ctx, cfg, year, month, *force)
+		return a.rank(ctx, cfg, year, month, *force)
 	}
 }
 
-// parseMonth parses YYYY-MM strictly: a four-digit year and a two-digit month.
 func parseMonth(s string) (int, time.Month, error) {
 	t, err := time.Parse("2006-01", s)
 	if err != nil || len(s) != len("2006-01") {
-		return 0, 0, usagef("month %q is not YYYY-MM, like 2026-03", s)
+		return 0, 0, cli.Usagef("month %q is not YYYY-MM, like 2026-03", s)
 	}
 	return t.Year(), t.Month(), nil
 }
 
-// importCmd backfills events from a file: `duban import [--format ndjson|csv]
-// [--historical] FILE`, FILE "-" being standard input.
-func (c *cli) importCmd(flags *flag.FlagSet) runner {
+func (a *app) importCmd(flags *flag.FlagSet) cli.Runner {
 	format := flags.String("format", "", "the file's `format`: ndjson or csv (default: from its extension)")
 	historical := flags.Bool("historical", false, "set each event's received_at to its own at: records kept before duban watched (no late_report)")
 	return func(ctx context.Context, args []string) error {
 		if len(args) != 1 {
-			return usagef("expected one FILE (NDJSON or CSV, - for standard input), got %d arguments", len(args))
+			return cli.Usagef("expected one FILE (NDJSON or CSV, - for standard input), got %d arguments", len(args))
 		}
 		file := args[0]
-		// Checked before the configuration, so a typo in the file name is reported as such.
 		if file != "-" {
 			if st, err := os.Stat(file); err != nil {
 				var pe *fs.PathError
@@ -83,13 +114,36 @@ func (c *cli) importCmd(flags *flag.FlagSet) runner {
 		if err != nil {
 			return err
 		}
-		cfg, err := c.loadConfig()
+		cfg, err := a.loadConfig()
 		if err != nil {
 			return err
 		}
-		if err := requireRedis(cfg); err != nil {
+		if err := service.RequireRedis(cfg); err != nil {
 			return err
 		}
-		return c.importFile(ctx, cfg, file, f, *historical)
+		return a.importFile(ctx, cfg, file, f, *historical)
 	}
 }
+
+// The descriptions of `duban help COMMAND`.
+const (
+	serveAbout = `Serve runs the service: the push API, the timers that raise alerts, the wall screen,
+the live feed and the monthly rankings. It needs a Redis (DUBAN_REDIS_URL or redis.url);
+without one it exits with code 2 and points to duban demo. SIGTERM or SIGINT drains
+in-flight work within 10 s and exits 0.`
+
+	demoAbout = `Demo runs the service on an embedded, in-memory Redis, with the sample district's
+departments reporting simulated cases on a fast business clock (a day every 20 s). Reads
+need no token; writes need the one it prints. A configured Redis is ignored, and nothing
+is kept when it stops.`
+
+	rankAbout = `Rank builds the ranking of month YYYY-MM from the figures in Redis and publishes it.
+The service publishes each month by itself (ranking.schedule); rank is for a catch-up or
+a rebuild. A month that has not begun is refused, and a published one is left alone
+unless --force.`
+
+	importAbout = `Import backfills the events of FILE, NDJSON or CSV ("-" reads standard input), each
+checked and stored as the push API would. Each rejected event is one line on standard
+error and the summary one line on standard output; the other events are stored, and the
+exit code is 1 when any was rejected. Importing a file again stores nothing twice.`
+)

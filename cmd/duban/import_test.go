@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/internal/testredis"
+	"github.com/duban-gov/duban/rdb/rdbtest"
+	"github.com/duban-gov/duban/service/servicetest"
 )
 
 // importEnv is the environment of `duban import` against the test Redis under prefix, on a
@@ -14,7 +16,7 @@ import (
 func importEnv(t *testing.T, url, prefix string) map[string]string {
 	t.Helper()
 	return map[string]string{
-		"DUBAN_CONFIG": writeFile(t, "duban.yaml", e2eConfig), "DUBAN_REDIS_URL": url,
+		"DUBAN_CONFIG": writeFile(t, "duban.yaml", servicetest.Config), "DUBAN_REDIS_URL": url,
 		"DUBAN_REDIS_PREFIX": prefix, "DUBAN_CLOCK_START": importNow.Format(time.RFC3339),
 	}
 }
@@ -37,7 +39,7 @@ func TestImportCommand(t *testing.T) {
 	t.Parallel()
 	url, prefix := testredis.New(t)
 	env := importEnv(t, url, prefix)
-	store := openTestStore(t, url, prefix)
+	store := rdbtest.At(t, url, prefix)
 	ctx := context.Background()
 
 	ndjson := writeFile(t, "events.ndjson", importNDJSON)
@@ -124,7 +126,7 @@ func TestImportCommandErrors(t *testing.T) {
 			}
 		})
 	}
-	store := openTestStore(t, url, prefix)
+	store := rdbtest.At(t, url, prefix)
 	if log, _, err := store.AuditLog(context.Background(), "", 10); err != nil || len(log) != 0 {
 		t.Errorf("audit log %+v, %v; want nothing from imports that read nothing", log, err)
 	}
@@ -141,7 +143,7 @@ func TestImportCommandStdin(t *testing.T) {
 	if r.code != 0 || r.stdout != "stdin: 2 accepted, 0 duplicates, 0 rejected\n" {
 		t.Fatalf("import -: code %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	if evs, err := openTestStore(t, url, prefix).Events(context.Background(), "trn-2026-1"); err != nil || len(evs) != 2 {
+	if evs, err := rdbtest.At(t, url, prefix).Events(context.Background(), "trn-2026-1"); err != nil || len(evs) != 2 {
 		t.Errorf("trn-2026-1: %+v, %v", evs, err)
 	}
 }

@@ -1,7 +1,7 @@
 // Command duban is the real-time electronic supervision service for administrative
 // approvals (督办). This package is wiring only: it reads the command line and the
 // configuration, turns signals into a context and exits; the work is done by the packages
-// it starts.
+// it starts (service, demo, collectors/fileimport, dashboards/figures).
 //
 //	duban [serve] [--config FILE]        the service (the default)
 //	duban demo [--config FILE]           the service on an embedded Redis, with demo traffic
@@ -22,14 +22,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"syscall"
 
+	"github.com/duban-gov/duban/internal/cli"
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/rdb"
+	"github.com/duban-gov/duban/service"
 )
 
 // version is set at build time: go build -ldflags "-X main.version=v1.2.3".
@@ -49,113 +52,67 @@ func main() {
 	os.Exit(code)
 }
 
-// Exit codes, the same for every command.
-const (
-	exitOK     = 0
-	exitFailed = 1 // a runtime failure: Redis unreachable, a month not begun, rejected events
-	exitConfig = 2 // a configuration or usage error
-)
-
-// cli is what run was given, shared by the subcommands.
-type cli struct {
-	stdout, stderr io.Writer
-	getenv         func(string) string
-	log            *slog.Logger
-	configPath     string // --config
-	logZone        *logZone
+// app is what run was given, shared by the subcommands.
+type app struct {
+	prog       *cli.Program
+	stdout     io.Writer
+	stderr     io.Writer
+	getenv     func(string) string
+	log        *slog.Logger
+	logZone    *cli.LogZone
+	configPath string // --config
+	// onListen and wrap reach the service (service.Options): the tests in this package
+	// listen on 127.0.0.1:0 and check every answer against docs/openapi.yaml.
+	onListen func(addr string)
+	wrap     func(http.Handler) http.Handler
 }
 
 // run is the whole program but for the process: it returns the exit code. ctx ends on
 // SIGTERM or SIGINT, which starts a clean shutdown.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	c := &cli{
-		stdout:  stdout,
-		stderr:  stderr,
-		getenv:  getenv,
-		logZone: &logZone{},
-	}
-	c.log = newLogger(stderr, c.logZone)
-	name, args := commandOf(args)
-	cmd := lookup(name)
-	if cmd == nil {
-		fmt.Fprintf(stderr, "duban: unknown command %q\n%s", name, listHint)
-		return exitConfig
-	}
-	fs, runCmd := c.flagSet(cmd)
-	pos, err := parseArgs(fs, args)
-	if err == nil {
-		err = runCmd(ctx, pos)
-	}
-	return c.exit(cmd, err)
+	return newApp(stdout, stderr, getenv).prog.Run(ctx, args)
 }
 
-// listHint follows an unknown command.
-const listHint = "Run 'duban help' for the list of commands.\n"
-
-// usageError is a bad command line: its message is printed with the command's usage line.
-type usageError struct {
-	msg string
-	// general: the mistake is about the commands themselves (`duban help nosuch`), so the
-	// hint is the list of commands.
-	general bool
-}
-
-func (e *usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, args...)}
-}
-
-// exit prints err, if any, as one line naming the command, and maps it to the exit code:
-// 2 with the usage line for a usage error, 2 for a configuration error, 1 for anything
-// else. --help prints the command's help on stdout and exits 0.
-func (c *cli) exit(cmd *command, err error) int {
-	var (
-		ue *usageError
-		ce *config.Error
-	)
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, flag.ErrHelp):
-		c.printHelp(c.stdout, cmd)
-		return exitOK
-	case errors.As(err, &ue):
-		fmt.Fprintf(c.stderr, "duban %s: %v\n", cmd.name, err)
-		if ue.general {
-			fmt.Fprint(c.stderr, listHint)
-		} else {
-			fmt.Fprintf(c.stderr, "usage: %s\nRun 'duban help %s' for details.\n", cmd.usageLine(), cmd.name)
-		}
-		return exitConfig
-	case errors.As(err, &ce), errors.Is(err, errNoRedis):
-		fmt.Fprintf(c.stderr, "duban %s: configuration error: %v\n", cmd.name, err)
-		return exitConfig
-	}
-	fmt.Fprintf(c.stderr, "duban %s: %v\n", cmd.name, err)
-	return exitFailed
+func newApp(stdout, stderr io.Writer, getenv func(string) string) *app {
+	a := &app{stdout: stdout, stderr: stderr, getenv: getenv, logZone: &cli.LogZone{}}
+	a.log = cli.NewLogger(stderr, a.logZone)
+	a.prog = &cli.Program{Name: "duban", Commands: a.commands(), Default: "serve",
+		Intro: usageIntro, Outro: usageOutro, Stdout: stdout, Stderr: stderr,
+		CommonFlags: func(fs *flag.FlagSet) {
+			fs.StringVar(&a.configPath, "config", "", "the configuration `FILE` (default $DUBAN_CONFIG)")
+		},
+		IsConfigError: func(err error) bool {
+			var ce *config.Error
+			return errors.As(err, &ce) || errors.Is(err, service.ErrNoRedis)
+		}}
+	return a
 }
 
 // loadConfig loads the configuration from --config, else DUBAN_CONFIG, else defaults, and
 // puts the log's times in its zone.
-func (c *cli) loadConfig() (*config.Config, error) {
-	path := c.configPath
+func (a *app) loadConfig() (*config.Config, error) {
+	path := a.configPath
 	if path == "" {
-		path = c.getenv("DUBAN_CONFIG")
+		path = a.getenv("DUBAN_CONFIG")
 	}
-	cfg, err := config.Load(path, c.getenv)
+	cfg, err := config.Load(path, a.getenv)
 	if err == nil {
-		c.logZone.loc.Store(cfg.Location)
+		a.logZone.Set(cfg.Location)
 	}
 	return cfg, err
 }
 
-func (c *cli) versionCmd(*flag.FlagSet) runner {
+// serviceOptions are the options every command that runs the service passes on.
+func (a *app) serviceOptions() service.Options {
+	return service.Options{Logger: a.log, Version: buildVersion(), OnListen: a.onListen, WrapHandler: a.wrap}
+}
+
+func (a *app) versionCmd(*flag.FlagSet) cli.Runner {
 	return func(_ context.Context, args []string) error {
 		if len(args) > 0 {
-			return usagef("unexpected argument %q", args[0])
+			return cli.Usagef("unexpected argument %q", args[0])
 		}
-		fmt.Fprintf(c.stdout, "duban %s (%s)\n", buildVersion(), runtime.Version())
+		fmt.Fprintf(a.stdout, "duban %s (%s)\n", buildVersion(), runtime.Version())
 		return nil
 	}
 }
@@ -171,3 +128,38 @@ func buildVersion() string {
 	}
 	return "dev"
 }
+
+// The frame of `duban help`.
+const (
+	usageIntro = `duban (督办) supervises administrative approvals in real time: it follows each case's
+events as the departments report them, raises alerts as deadlines approach and pass, and
+ranks the departments every month.
+
+Usage:
+
+	duban <command> [flags] [arguments]
+
+The commands are:
+
+`
+	usageOutro = `
+Flags may come before or after the arguments; "--" ends them. Every command takes
+--config FILE, the configuration file (default $DUBAN_CONFIG). duban --version prints
+the version.
+
+Environment (overrides the configuration file):
+
+	DUBAN_LISTEN       the address to listen on (default :8080)
+	DUBAN_REDIS_URL    redis://host:6379/0, rediss://, several addresses (Redis Cluster)
+	                   or redis-sentinel://host:26379,host2:26379/master-name
+	DUBAN_REDIS_PREFIX the prefix of every Redis key (default duban:)
+	DUBAN_TIMEZONE     the time zone of deadlines and reports (default Asia/Shanghai)
+	DUBAN_CLOCK_START, DUBAN_CLOCK_RATE
+	                   run on a simulated business clock, for drills and demos
+
+Exit codes: 0 success; 1 a runtime failure (Redis unreachable, a month that has not
+begun, rejected events); 2 a configuration or usage error.
+
+Use "duban help <command>" for more about a command.
+`
+)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/duban-gov/duban/internal/testredis"
+	"github.com/duban-gov/duban/service"
+	"github.com/duban-gov/duban/service/servicetest"
 )
 
 // result is what one run printed and returned.
@@ -148,10 +151,10 @@ func TestErrorLines(t *testing.T) {
 			"duban serve: configuration error: ranking.schedule: \"0 2 2 * * *\" is not a 5-field cron schedule: expected exactly 5 fields, found 6: [0 2 2 * * *]\n"},
 		{"unknown config key", map[string]string{"DUBAN_CONFIG": unknownKey}, []string{"import", events}, 2,
 			"duban import: configuration error: listn: unknown key (known: …"},
-		{"no Redis", nil, []string{"rank", "2026-03"}, 2, "duban rank: configuration error: " + errNoRedis.Error() + "\n"},
+		{"no Redis", nil, []string{"rank", "2026-03"}, 2, "duban rank: configuration error: " + service.ErrNoRedis.Error() + "\n"},
 		{"Redis unreachable: serve", noRedis, nil, 1, "duban serve: " + unreachable},
 		{"Redis unreachable: rank", noRedis, []string{"rank", "2026-03"}, 1, "duban rank: " + unreachable},
-		{"Redis unreachable: import", map[string]string{"DUBAN_CONFIG": writeFile(t, "duban.yaml", e2eConfig),
+		{"Redis unreachable: import", map[string]string{"DUBAN_CONFIG": writeFile(t, "duban.yaml", servicetest.Config),
 			"DUBAN_REDIS_URL": "redis://" + down + "/0"}, []string{"import", events}, 1, "duban import: " + unreachable},
 		{"missing input file", noRedis, []string{"import", "/nonexistent/events.ndjson"}, 1,
 			"duban import: /nonexistent/events.ndjson: no such file or directory\n"},
@@ -235,7 +238,7 @@ func TestVersionFlag(t *testing.T) {
 func TestFlagsAfterArguments(t *testing.T) {
 	t.Parallel()
 	url, prefix := testredis.New(t)
-	cfg := writeFile(t, "duban.yaml", e2eConfig)
+	cfg := writeFile(t, "duban.yaml", servicetest.Config)
 	// No DUBAN_CONFIG: the catalogue's two departments come from --config wherever it stands.
 	env := map[string]string{"DUBAN_REDIS_URL": url, "DUBAN_REDIS_PREFIX": prefix,
 		"DUBAN_CLOCK_START": "2026-04-06T09:00:00+08:00"}
@@ -272,15 +275,15 @@ func TestCLIDocCoversEveryCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &cli{}
-	for _, cmd := range commands {
-		if !strings.Contains(string(doc), "### `duban "+cmd.name) {
-			t.Errorf("docs/cli.md has no section for duban %s", cmd.name)
+	prog := newApp(io.Discard, io.Discard, os.Getenv).prog
+	for _, cmd := range prog.Commands {
+		if !strings.Contains(string(doc), "### `duban "+cmd.Name) {
+			t.Errorf("docs/cli.md has no section for duban %s", cmd.Name)
 		}
-		fs, _ := c.flagSet(cmd)
+		fs := prog.FlagSet(cmd)
 		fs.VisitAll(func(f *flag.Flag) {
 			if !strings.Contains(string(doc), "`--"+f.Name) && !strings.Contains(string(doc), "[--"+f.Name) {
-				t.Errorf("docs/cli.md does not mention duban %s --%s", cmd.name, f.Name)
+				t.Errorf("docs/cli.md does not mention duban %s --%s", cmd.Name, f.Name)
 			}
 		})
 	}

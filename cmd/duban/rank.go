@@ -10,6 +10,7 @@ import (
 	"github.com/duban-gov/duban/dashboards/ranking"
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/service"
 )
 
 // errAlreadyPublished: `duban rank` of a published month without --force.
@@ -17,13 +18,13 @@ var errAlreadyPublished = errors.New("already published")
 
 // rank builds and publishes one month's ranking from the month's aggregates in Redis. A
 // published month is left alone unless force, which keeps the previous version.
-func (c *cli) rank(ctx context.Context, cfg *config.Config, year int, month time.Month, force bool) error {
-	clk := c.businessClock(cfg)
+func (a *app) rank(ctx context.Context, cfg *config.Config, year int, month time.Month, force bool) error {
+	clk := service.BusinessClock(cfg, a.log)
 	m := ranking.Month{Year: year, Month: month}
 	if m.Start(cfg.Location).After(clk.Now()) {
 		return fmt.Errorf("month %s has not begun", m) // a runtime failure: exit code 1
 	}
-	store, err := openStore(ctx, cfg)
+	store, err := service.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -33,9 +34,9 @@ func (c *cli) rank(ctx context.Context, cfg *config.Config, year int, month time
 	if err != nil {
 		return err
 	}
-	rk := &figures.Rankings{Figures: src, Method: rankingMethod(cfg)}
+	rk := &figures.Rankings{Figures: src, Method: service.RankingMethod(cfg)}
 	if end := m.End(cfg.Location).Add(cfg.Rules.ReportWithin); clk.Now().Before(end) {
-		c.log.Warn("ranking_early", "month", m.String(), "complete_after", end,
+		a.log.Warn("ranking_early", "month", m.String(), "complete_after", end,
 			"why", "events of the month may still arrive until report_within after its end")
 	}
 	r, published, err := rk.Publish(ctx, m, force)
@@ -52,7 +53,7 @@ func (c *cli) rank(ctx context.Context, cfg *config.Config, year int, month time
 			ranked++
 		}
 	}
-	fmt.Fprintf(c.stdout, "published %s: %d departments, %d ranked, generated at %s\n",
+	fmt.Fprintf(a.stdout, "published %s: %d departments, %d ranked, generated at %s\n",
 		m, len(r.Departments), ranked, r.GeneratedAt.Format(time.RFC3339))
 	return nil
 }

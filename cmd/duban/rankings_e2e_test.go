@@ -3,44 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/internal/testredis"
-	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
+	"github.com/duban-gov/duban/service"
+	"github.com/duban-gov/duban/service/servicetest"
 )
-
-func getRaw(t *testing.T, in *instance, path, token string) (int, http.Header, []byte) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", in.base+path, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, b
-}
-
-func openTestStore(t *testing.T, url, prefix string) *rdb.Store {
-	o, err := rdbtest.Options(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.Prefix = prefix
-	store, err := rdb.Open(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	return store
-}
 
 // A service started after 02:00 on the 2nd publishes the previous month at once (catch-up);
 // the ranking reads back as JSON, CSV and HTML; `duban rank` refuses to rebuild it without
@@ -48,13 +21,13 @@ func openTestStore(t *testing.T, url, prefix string) *rdb.Store {
 func TestRankingCatchUpEndpointsAndCLI(t *testing.T) {
 	t.Parallel()
 	url0, prefix := testredis.New(t)
-	in := startServe(t, url0, prefix, "2026-04-05T10:00:00+08:00")
-	eventually(t, "March published by the catch-up", func() bool {
-		_, b, _ := in.do("GET", "/api/v1/rankings", "viewer-secret", "")
+	in := servicetest.StartServe(t, url0, prefix, "2026-04-05T10:00:00+08:00", "")
+	eventually.True(t, "March published by the catch-up", func() bool {
+		_, b, _ := in.Do("GET", "/api/v1/rankings", "viewer-secret", "")
 		ms, _ := b["months"].([]any)
 		return len(ms) == 1 && ms[0] == "2026-03"
 	})
-	code, b, _ := in.do("GET", "/api/v1/rankings/2026-03", "viewer-secret", "")
+	code, b, _ := in.Do("GET", "/api/v1/rankings/2026-03", "viewer-secret", "")
 	deps, _ := b["departments"].([]any)
 	if code != 200 || b["month"] != "2026-03" || b["provisional"] != false || len(deps) != 2 {
 		t.Fatalf("March: %d %v", code, b)
@@ -62,33 +35,33 @@ func TestRankingCatchUpEndpointsAndCLI(t *testing.T) {
 	if d := deps[0].(map[string]any); d["ranked"] != false || d["rank"] != nil {
 		t.Errorf("a department without cases is ranked: %v", d)
 	}
-	code, h, csv := getRaw(t, in, "/api/v1/rankings/2026-03.csv", "viewer-secret")
+	code, h, csv := in.GetRaw("/api/v1/rankings/2026-03.csv", "viewer-secret")
 	if code != 200 || !bytes.HasPrefix(csv, []byte("\xef\xbb\xbf")) || !strings.Contains(h.Get("Content-Type"), "text/csv") ||
 		!strings.Contains(string(csv), "样本不足") {
 		t.Errorf("CSV: %d %s %q", code, h.Get("Content-Type"), csv)
 	}
-	code, h, html := getRaw(t, in, "/api/v1/rankings/2026-03.html", "viewer-secret")
+	code, h, html := in.GetRaw("/api/v1/rankings/2026-03.html", "viewer-secret")
 	if code != 200 || !strings.Contains(h.Get("Content-Type"), "text/html") || !strings.Contains(string(html), "2026年3月") {
 		t.Errorf("HTML: %d %s", code, h.Get("Content-Type"))
 	}
 	if strings.Contains(string(csv), "暂定") || strings.Contains(string(html), "暂定") || strings.Contains(string(html), `class="provisional"`) {
 		t.Error("the published month says 暂定")
 	}
-	code, b, _ = in.do("GET", "/api/v1/rankings/2026-04", "viewer-secret", "")
+	code, b, _ = in.Do("GET", "/api/v1/rankings/2026-04", "viewer-secret", "")
 	at, _ := b["generated_at"].(string)
 	if code != 200 || b["provisional"] != true || !strings.HasPrefix(at, "2026-04-05T10:0") || !strings.HasSuffix(at, "+08:00") {
 		t.Errorf("this month, provisional: %d %v", code, b)
 	}
 	// On paper too: the CSV's first line, the page's title, period and banner say 暂定 and
 	// the instant computed, in the configured zone.
-	code, h, csv = getRaw(t, in, "/api/v1/rankings/2026-04.csv", "viewer-secret")
+	code, h, csv = in.GetRaw("/api/v1/rankings/2026-04.csv", "viewer-secret")
 	first, rest, _ := strings.Cut(string(csv), "\r\n")
 	if code != 200 || h.Get("X-Duban-Provisional") != "true" ||
 		!strings.HasPrefix(first, "\uFEFF暂定排名：2026年4月尚未结束，数据截至 2026-04-05 10:0") ||
 		!strings.HasSuffix(first, "（UTC+08:00），不得作为正式结果公布。正式排名于月末后公布。") || !strings.HasPrefix(rest, "排名,部门代码,部门,") {
 		t.Errorf("this month's CSV: %d %q", code, csv)
 	}
-	code, _, html = getRaw(t, in, "/api/v1/rankings/2026-04.html", "viewer-secret")
+	code, _, html = in.GetRaw("/api/v1/rankings/2026-04.html", "viewer-secret")
 	page := string(html)
 	for _, want := range []string{"<title>2026年4月 行政审批绩效排名（暂定）</title>", `<p class="provisional" role="note"`,
 		"统计期间：2026年4月1日起，截至 2026-04-05 10:0", ">暂定排名：2026年4月尚未结束，数据截至 2026-04-05 10:0"} {
@@ -96,17 +69,17 @@ func TestRankingCatchUpEndpointsAndCLI(t *testing.T) {
 			t.Errorf("this month's page (%d) lacks %q", code, want)
 		}
 	}
-	if code, _, _ := in.do("GET", "/api/v1/rankings/2026-09", "viewer-secret", ""); code != 404 {
+	if code, _, _ := in.Do("GET", "/api/v1/rankings/2026-09", "viewer-secret", ""); code != 404 {
 		t.Errorf("a month not begun: %d, want 404", code)
 	}
-	if code, b, _ := in.do("GET", "/api/v1/rankings/2026-3", "viewer-secret", ""); code != 400 || b["field"] != "month" {
+	if code, b, _ := in.Do("GET", "/api/v1/rankings/2026-3", "viewer-secret", ""); code != 400 || b["field"] != "month" {
 		t.Errorf("bad month: %d %v", code, b)
 	}
 
 	// The CLI on the same Redis.
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "duban.yaml")
-	if err := os.WriteFile(cfg, []byte(e2eConfig), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(servicetest.Config), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	env := map[string]string{"DUBAN_CONFIG": cfg, "DUBAN_REDIS_URL": url0, "DUBAN_REDIS_PREFIX": prefix,
@@ -122,7 +95,7 @@ func TestRankingCatchUpEndpointsAndCLI(t *testing.T) {
 	if code, out := rank("--force", "2026-03"); code != 0 || !strings.Contains(out, "published 2026-03") {
 		t.Errorf("rank --force: %d %s", code, out)
 	}
-	store := openTestStore(t, url0, prefix)
+	store := rdbtest.At(t, url0, prefix)
 	if n, err := store.RankingVersions(context.Background(), "2026-03"); err != nil || n != 1 {
 		t.Errorf("previous versions kept: %d %v", n, err)
 	}
@@ -132,20 +105,20 @@ func TestRankingCatchUpEndpointsAndCLI(t *testing.T) {
 func TestTwoReplicasPublishTheMonthOnce(t *testing.T) {
 	t.Parallel()
 	url0, prefix := testredis.New(t)
-	a := startServe(t, url0, prefix, "2026-05-02T01:59:59+08:00")
-	startServe(t, url0, prefix, "2026-05-02T01:59:59+08:00")
-	eventually(t, "April published", func() bool {
-		_, b, _ := a.do("GET", "/api/v1/rankings", "viewer-secret", "")
+	a := servicetest.StartServe(t, url0, prefix, "2026-05-02T01:59:59+08:00", "")
+	servicetest.StartServe(t, url0, prefix, "2026-05-02T01:59:59+08:00", "")
+	eventually.True(t, "April published", func() bool {
+		_, b, _ := a.Do("GET", "/api/v1/rankings", "viewer-secret", "")
 		ms, _ := b["months"].([]any)
 		return len(ms) == 2 && ms[1] == "2026-04"
 	})
-	store := openTestStore(t, url0, prefix)
+	store := rdbtest.At(t, url0, prefix)
 	ctx := context.Background()
 	for _, m := range []string{"2026-03", "2026-04"} {
 		if n, _ := store.RankingVersions(ctx, m); n != 0 {
 			t.Errorf("%s built %d extra times", m, n)
 		}
-		if done, _ := store.JobDone(ctx, jobRanking, m); !done {
+		if done, _ := store.JobDone(ctx, service.JobRanking, m); !done {
 			t.Errorf("%s not marked done", m)
 		}
 	}

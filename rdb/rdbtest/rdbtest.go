@@ -23,6 +23,18 @@ func Store(t testing.TB) *rdb.Store {
 	return open(t, o)
 }
 
+// At opens a store on the Redis at url under prefix: the store a service under test runs
+// on, for the test to look into.
+func At(t testing.TB, url, prefix string) *rdb.Store {
+	t.Helper()
+	o, err := Options(url)
+	if err != nil {
+		t.Fatalf("rdbtest: %v", err)
+	}
+	o.Prefix = prefix
+	return open(t, o)
+}
+
 // ClusterStore starts a three-master Redis Cluster on loopback and opens a store on it.
 func ClusterStore(t testing.TB) *rdb.Store {
 	t.Helper()
