@@ -21,9 +21,9 @@ type Verdict string
 
 // The verdicts.
 const (
-	NoOrder   Verdict = "none"   // nothing: see AutoDecision.Reason
-	NewOrder  Verdict = "open"   // open a new order (Action is an ActOpen without its Number)
-	AttachTo  Verdict = "attach" // attach the alert to OrderID (Action is an ActAttach)
+	NoOrder  Verdict = "none"   // nothing: see AutoDecision.Reason
+	NewOrder Verdict = "open"   // open a new order (Action is an ActOpen without its Number)
+	AttachTo Verdict = "attach" // attach the alert to OrderID (Action is an ActAttach)
 )
 
 // AutoDecision is the answer of AutoOpen.

@@ -18,7 +18,9 @@ type Number struct {
 }
 
 // Valid reports whether n can be written as an id: a four-digit year and a sequence 1..MaxSeq.
-func (n Number) Valid() bool { return n.Year >= 1000 && n.Year <= 9999 && n.Seq >= 1 && n.Seq <= MaxSeq }
+func (n Number) Valid() bool {
+	return n.Year >= 1000 && n.Year <= 9999 && n.Seq >= 1 && n.Seq <= MaxSeq
+}
 
 // ID is the order's id, "DB-2026-000001".
 func (n Number) ID() string { return fmt.Sprintf("DB-%04d-%06d", n.Year, n.Seq) }

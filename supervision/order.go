@@ -61,10 +61,10 @@ type Reply struct {
 	At    time.Time `json:"at"`
 	By    string    `json:"by"`
 	// Late is true when the reply came at or after the round's reply deadline.
-	Late        bool          `json:"late"`
-	Cause       string        `json:"cause"`
-	Measures    string        `json:"measures"`
-	Completed   bool          `json:"completed"`
+	Late      bool   `json:"late"`
+	Cause     string `json:"cause"`
+	Measures  string `json:"measures"`
+	Completed bool   `json:"completed"`
 	// Responsible is never nil on a stored reply (an empty statement is []), so that nil
 	// means hidden (HideResponsible) and the field is then absent.
 	Responsible []Responsible `json:"responsible,omitzero"`
@@ -146,27 +146,27 @@ type Round struct {
 // History are the external shape; the rest are kept so that every rule can be computed from
 // the order alone.
 type Order struct {
-	ID          string             `json:"id"`     // DB-YYYY-NNNNNN
-	Number      string             `json:"number"` // 督〔YYYY〕NNNNNN号
-	Department  string             `json:"department"`
-	CaseIDs     []string           `json:"case_ids"`
-	Alerts      []string           `json:"alerts"`
-	Kind        Kind               `json:"kind"`
-	Opinion     string             `json:"opinion"`
-	State       State              `json:"state"`
-	Round       int                `json:"round"`
-	OpenedAt    time.Time          `json:"opened_at"`
-	OpenedBy    string             `json:"opened_by"`
-	ReplyDue    deadline.Deadline  `json:"reply_due"`
-	Provisional bool               `json:"provisional"`
-	Replies     []Reply            `json:"replies"`
-	Review      *Review            `json:"review"`
-	Overdue     bool               `json:"overdue"`
-	Escalated   bool               `json:"escalated"`
-	History     []HistoryEntry     `json:"history"`
-	ReplyDays   int                `json:"reply_days"`
-	Rounds      []Round            `json:"rounds"`
-	Auto        bool               `json:"auto"`
+	ID          string            `json:"id"`     // DB-YYYY-NNNNNN
+	Number      string            `json:"number"` // 督〔YYYY〕NNNNNN号
+	Department  string            `json:"department"`
+	CaseIDs     []string          `json:"case_ids"`
+	Alerts      []string          `json:"alerts"`
+	Kind        Kind              `json:"kind"`
+	Opinion     string            `json:"opinion"`
+	State       State             `json:"state"`
+	Round       int               `json:"round"`
+	OpenedAt    time.Time         `json:"opened_at"`
+	OpenedBy    string            `json:"opened_by"`
+	ReplyDue    deadline.Deadline `json:"reply_due"`
+	Provisional bool              `json:"provisional"`
+	Replies     []Reply           `json:"replies"`
+	Review      *Review           `json:"review"`
+	Overdue     bool              `json:"overdue"`
+	Escalated   bool              `json:"escalated"`
+	History     []HistoryEntry    `json:"history"`
+	ReplyDays   int               `json:"reply_days"`
+	Rounds      []Round           `json:"rounds"`
+	Auto        bool              `json:"auto"`
 	// EarliestAlertAt is the earliest instant among the order's alerts, which decides the
 	// year of its confirmed faults; nil for an order without alerts.
 	EarliestAlertAt *time.Time `json:"earliest_alert_at,omitempty"`
