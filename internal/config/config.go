@@ -12,6 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/supervision"
 )
 
 // The defaults (docs/configuration.md).
@@ -61,6 +62,9 @@ type Config struct {
 	Rules        Rules
 	Ranking      Ranking
 	Alertmanager Alertmanager
+	// Supervision is the `supervision` section: the supervision orders' limits and which
+	// alert kinds open an order by themselves.
+	Supervision supervision.Settings
 	// Clock is the simulated business clock of DUBAN_CLOCK_START and DUBAN_CLOCK_RATE.
 	Clock Clock
 }

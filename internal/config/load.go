@@ -15,6 +15,8 @@ import (
 	_ "time/tzdata" // supervision networks are often offline hosts without a zone database
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/duban-gov/duban/supervision"
 )
 
 // fileConfig is the YAML file's shape. Values whose parsing should name the key (durations,
@@ -32,6 +34,7 @@ type fileConfig struct {
 	Rules        fileRules        `yaml:"rules"`
 	Ranking      fileRanking      `yaml:"ranking"`
 	Alertmanager fileAlertmanager `yaml:"alertmanager"`
+	Supervision  fileSupervision  `yaml:"supervision"`
 }
 
 type fileRedis struct {
@@ -81,6 +84,13 @@ type fileAlertmanager struct {
 	SendHandlerNames bool   `yaml:"send_handler_names"`
 }
 
+type fileSupervision struct {
+	ReplyDays    int      `yaml:"reply_days"`
+	ReturnDays   int      `yaml:"return_days"`
+	EscalateDays int      `yaml:"escalate_days"`
+	AutoOpen     []string `yaml:"auto_open"`
+}
+
 // defaults returns the file shape filled with the defaults. The file is decoded
 // over it, so an absent key (or a null one) keeps its default, in nested sections too:
 // `weights: {red: 30}` changes only red.
@@ -93,6 +103,8 @@ func defaults() fileConfig {
 			EventsPerSecondPerToken: DefaultEventsPerSecondPerToken},
 		Rules:   fileRules{ReportWithin: DefaultReportWithin.String(), FaultThreshold: DefaultFaultThreshold},
 		Ranking: fileRanking{MinCases: DefaultMinCases, Schedule: DefaultSchedule, Weights: fileWeights(w)},
+		Supervision: fileSupervision{ReplyDays: supervision.DefaultReplyDays, ReturnDays: supervision.DefaultReturnDays,
+			EscalateDays: supervision.DefaultEscalateDays},
 	}
 }
 
