@@ -61,6 +61,8 @@ type Config struct {
 	Rules        Rules
 	Ranking      Ranking
 	Alertmanager Alertmanager
+	// Collectors are the exchange-database sources (`collectors.sql`).
+	Collectors Collectors
 	// Clock is the simulated business clock of DUBAN_CLOCK_START and DUBAN_CLOCK_RATE.
 	Clock Clock
 }
@@ -172,6 +174,11 @@ type Alertmanager struct {
 	// (`send_handler_names`); false, the default, keeps them inside duban: a fault_threshold
 	// alert goes out under a pseudonym.
 	SendHandlerNames bool
+}
+
+// Collectors is the `collectors` section.
+type Collectors struct {
+	SQL []SQLSource
 }
 
 // Clock is the business clock's setting, from the environment only.

@@ -32,6 +32,7 @@ type fileConfig struct {
 	Rules        fileRules        `yaml:"rules"`
 	Ranking      fileRanking      `yaml:"ranking"`
 	Alertmanager fileAlertmanager `yaml:"alertmanager"`
+	Collectors   fileCollectors   `yaml:"collectors"`
 }
 
 type fileRedis struct {
