@@ -336,23 +336,27 @@ func (p *poller) poll(ctx context.Context) error {
 	if !ok {
 		from = top
 	}
+	read := top // rows up to here were read before this poll
 	for {
-		rows, err := rd.page(ctx, from, limit)
+		// One row more than the page, to see whether the page's last cursor value goes on
+		// past it.
+		rows, err := rd.page(ctx, from, limit+1)
 		if err != nil {
 			return err
 		}
-		full := len(rows) == limit
+		full := len(rows) > limit
 		take := len(rows)
 		if full {
-			// Rows that share the last cursor value may go on past the page: leave them
+			// Rows that share the last cursor value with the row after the page are left
 			// to the next page, which starts after the value before them.
-			last := rows[take-1].cur
-			for take > 0 && !rd.less(rows[take-1].cur, last) {
+			take = limit
+			after := rows[limit].cur
+			for take > 0 && !rd.less(rows[take-1].cur, after) {
 				take--
 			}
 			if take == 0 {
 				if limit >= 64*p.src.Batch {
-					return &mappingError{fmt.Sprintf("more than %d rows share the cursor value %s", limit, rd.format(last))}
+					return &mappingError{fmt.Sprintf("more than %d rows share the cursor value %s", limit, rd.format(after))}
 				}
 				limit *= 2
 				continue
@@ -386,7 +390,8 @@ func (p *poller) poll(ctx context.Context) error {
 		}
 		clear(p.counts)
 		p.setStatus(StatusOK)
-		p.record(ctx, true, StatusOK, full)
+		// Behind: a full page of new rows; a full page of the overlap is no lag.
+		p.record(ctx, true, StatusOK, full && rd.less(read, next))
 		if !full {
 			return nil
 		}
