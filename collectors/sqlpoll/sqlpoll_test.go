@@ -198,11 +198,11 @@ func TestBadRowsDeadLettered(t *testing.T) {
 		store := newStore(t)
 		src := x.source("bad-" + driver)
 		good := caseSteps("bad", 1)
-		x.insert(t, good[0])                                                                     // id 1
+		x.insert(t, good[0])                                                                      // id 1
 		x.insert(t, step{caseNo: "bad-00002", matter: "ENV-EIA-001", step: "作废", at: good[0].at}) // id 2: unknown type
 		x.insert(t, step{caseNo: "bad-00003", step: "收件", at: good[0].at})                        // id 3: submitted without matter
 		x.insert(t, step{caseNo: "bad-00004", matter: "ENV-EIA-001", step: "收件"})                 // id 4: no time
-		x.insert(t, good[1])                                                                     // id 5
+		x.insert(t, good[1])                                                                      // id 5
 		x.insert(t, step{caseNo: "bad-00006", matter: "ENV-EIA-001", step: "收件", at: good[0].at,
 			amount: "12.50"}) // id 6: fine, with a decimal
 		r := start(t, store, "a", nil, src)
