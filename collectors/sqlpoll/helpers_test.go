@@ -207,9 +207,15 @@ func caseSteps(prefix string, n int) []step {
 
 // source is the configuration of a test's source on x, as internal/config builds it.
 func (x *exchange) source(name string) config.SQLSource {
+	s := newExchangeSource(name, x.driver, x.dsn)
+	s.Table = x.table
+	return s
+}
+
+func newExchangeSource(name, driver, dsn string) config.SQLSource {
 	return config.SQLSource{
-		Key: "collectors.sql[0]", Name: name, Driver: x.driver, DSN: x.dsn, Department: "env",
-		Table: x.table, Cursor: "id", CursorKind: config.CursorInteger,
+		Key: "collectors.sql[0]", Name: name, Driver: driver, DSN: dsn, Department: "env",
+		Table: "steps", Cursor: "id", CursorKind: config.CursorInteger,
 		OverlapRows: config.DefaultSQLOverlapRows, OverlapTime: config.DefaultSQLOverlapTime,
 		Interval: 20 * time.Millisecond, Batch: 50,
 		Columns: map[string]string{"case_id": "case_no", "matter": "matter_code", "type": "step", "at": "step_time",
