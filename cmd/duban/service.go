@@ -17,6 +17,7 @@ import (
 
 	"github.com/duban-gov/duban/api"
 	"github.com/duban-gov/duban/collectors/httpin"
+	"github.com/duban-gov/duban/collectors/sqlpoll"
 	"github.com/duban-gov/duban/dashboards/figures"
 	"github.com/duban-gov/duban/dashboards/live"
 	screen "github.com/duban-gov/duban/dashboards/web"
@@ -53,6 +54,7 @@ type service struct {
 	// rankings builds and publishes the monthly rankings: the scheduled job's, and the
 	// months the demo backfills.
 	rankings *figures.Rankings
+	pollers  *sqlpoll.Pollers // the exchange-database sources
 }
 
 func (s *service) clients() int {
@@ -146,6 +148,9 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	if err != nil {
 		return nil, err
 	}
+	if svc.pollers, err = sqlpoll.ForService(cfg, store, clk, owner(), func(int) { applier.Wake() }, log, reg); err != nil {
+		return nil, err
+	}
 	tokens := make([]web.Token, len(cfg.Auth.Tokens))
 	for i, t := range cfg.Auth.Tokens {
 		role, _ := web.ParseRole(string(t.Role))
@@ -164,7 +169,8 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 		Store: store, Rules: rules, Calendars: cals, Clock: clk, Wall: clock.Wall, Logger: log,
 		Auth: auth, Events: events, Wake: applier.Wake, Relay: relay.Wake,
 		FaultThreshold: cfg.Rules.FaultThreshold, Figures: figs, Rankings: rankings,
-		Extra: map[string]http.Handler{"GET /metrics": metricsGuard(cfg.MetricsToken, metrics)},
+		Extra:   map[string]http.Handler{"GET /metrics": metricsGuard(cfg.MetricsToken, metrics)},
+		Sources: svc.pollers.Status,
 	})
 	if err != nil {
 		return nil, err
@@ -244,6 +250,7 @@ func (s *service) run(ctx context.Context, onListen func(addr string)) error {
 	wg.Go(func() { _ = s.relay.Run(bg) })
 	wg.Go(func() { _ = s.sched.Run(bg) })
 	wg.Go(func() { _ = s.hub.Run(bg) }) // closes its clients with 1001: Shutdown leaves hijacked ones
+	wg.Go(func() { _ = s.pollers.Run(bg) })
 	s.out.start(bg, &wg)
 	wg.Go(func() {
 		_ = s.store.Listen(bg, func(notice string) {

@@ -421,3 +421,13 @@ func (p *poller) skipToEnd(ctx context.Context) (cursor, error) {
 		}
 	}
 }
+
+// ForService builds the pollers of the configured sources (`collectors.sql`) for `duban
+// serve` and `duban demo`: the business clock, this replica's lease owner, and onStored to
+// wake the local applier. With no source configured, Run returns at once.
+func ForService(cfg *config.Config, store *rdb.Store, clk interface{ Now() time.Time }, owner string,
+	onStored func(int), log *slog.Logger, reg prometheus.Registerer) (*Pollers, error) {
+	return New(Options{Sources: cfg.Collectors.SQL, Store: store,
+		Catalog: func() *monitor.Catalog { return cfg.Catalog }, Clock: clk, Owner: owner,
+		OnStored: onStored, Logger: log, Registerer: reg})
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/duban-gov/duban/internal/testredis"
+)
+
+// A department that reports through an exchange database (SQLite here) beside one that
+// posts: its rows become applied cases, /readyz tells the source's state and /metrics its
+// gauge.
+func TestServeWithExchangeDatabase(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "exchange.db")
+	db, err := sql.Open("sqlite", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE 办件过程 (序号 INTEGER PRIMARY KEY AUTOINCREMENT, 办件编号 TEXT, 事项编码 TEXT,
+		环节 TEXT, 环节时间 TEXT, 承办人 TEXT);
+		INSERT INTO 办件过程 (办件编号, 事项编码, 环节, 环节时间, 承办人) VALUES
+		('env-2026-sql-1', 'ENV-EIA-001', '收件', '2026-03-02 09:00:00', '张三'),
+		('env-2026-sql-1', NULL, '受理', '2026-03-03 10:00:00', '张三')`); err != nil {
+		t.Fatal(err)
+	}
+	url, prefix := testredis.New(t)
+	in := startServeWith(t, url, prefix, "2026-03-26T09:00:00+08:00", `
+collectors:
+  sql:
+    - name: env-exchange
+      driver: sqlite
+      dsn: "`+file+`"
+      department: env
+      table: 办件过程
+      cursor: 序号
+      interval: 50ms
+      columns: { case_id: 办件编号, matter: 事项编码, type: 环节, at: 环节时间, handler: 承办人 }
+      values: { type: { "收件": submitted, "受理": accepted } }
+`)
+	var last map[string]any
+	defer func() {
+		if t.Failed() {
+			t.Logf("last case: %v\nlogs:\n%s", last, in.logs.String())
+		}
+	}()
+	eventually(t, "the case from the exchange database to be applied", func() bool {
+		code, body, _ := in.do("GET", "/api/v1/cases/env-2026-sql-1", "viewer-secret", "")
+		last = body
+		return code == 200 && body["accepted_at"] == "2026-03-03T10:00:00+08:00"
+	})
+	code, body, _ := in.do("GET", "/readyz", "", "")
+	if src, _ := body["sources"].(map[string]any); code != 200 || src["env-exchange"] != "ok" {
+		t.Errorf("readyz %d %v, want sources.env-exchange ok", code, body)
+	}
+	resp, err := httpGet(in.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(resp, `duban_collector_up{source="env-exchange"} 1`) ||
+		!strings.Contains(resp, `duban_collector_rows_total{outcome="accepted",source="env-exchange"} 2`) {
+		t.Errorf("metrics lack the source's gauges:\n%s", grepLines(resp, "duban_collector"))
+	}
+}
+
+// What is wrong in a source's configuration exits 2 naming the key.
+func TestServeExchangeConfigError(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "duban.yaml")
+	if err := os.WriteFile(cfg, []byte(e2eConfig+`
+collectors:
+  sql:
+    - { name: env-exchange, driver: postgres, dsn_env: ENV_EXCHANGE_DSN, department: env, table: t, cursor: id,
+        columns: { case_id: c, type: s, at: a } }
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	env := map[string]string{"DUBAN_CONFIG": cfg, "DUBAN_REDIS_URL": "redis://127.0.0.1:6379/0"}
+	code := run(t.Context(), []string{"serve"}, io.Discard, &stderr, func(k string) string { return env[k] })
+	if code != 2 || !strings.Contains(stderr.String(), "collectors.sql[0].dsn_env") {
+		t.Errorf("exit %d, stderr %q; want 2 naming collectors.sql[0].dsn_env", code, stderr.String())
+	}
+}
+
+func httpGet(u string) (string, error) {
+	resp, err := http.Get(u)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
