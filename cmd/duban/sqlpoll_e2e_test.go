@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"database/sql"
 	"io"
 	"net/http"
@@ -27,7 +28,8 @@ func TestServeWithExchangeDatabase(t *testing.T) {
 		环节 TEXT, 环节时间 TEXT, 承办人 TEXT);
 		INSERT INTO 办件过程 (办件编号, 事项编码, 环节, 环节时间, 承办人) VALUES
 		('env-2026-sql-1', 'ENV-EIA-001', '收件', '2026-03-02 09:00:00', '张三'),
-		('env-2026-sql-1', NULL, '受理', '2026-03-03 10:00:00', '张三')`); err != nil {
+		('env-2026-sql-1', NULL, '受理', '2026-03-03 10:00:00', '张三'),
+		('env-2026-sql-2', 'ENV-EIA-001', '作废', '2026-03-03 11:00:00', '李四')`); err != nil {
 		t.Fatal(err)
 	}
 	url, prefix := testredis.New(t)
@@ -59,6 +61,15 @@ collectors:
 	if src, _ := body["sources"].(map[string]any); code != 200 || src["env-exchange"] != "ok" {
 		t.Errorf("readyz %d %v, want sources.env-exchange ok", code, body)
 	}
+	code, body, _ = in.do("GET", "/api/v1/deadletters", "admin-secret", "")
+	letters, _ := body["deadletters"].([]any)
+	if d, _ := firstOf(letters).(map[string]any); code != 200 || len(letters) != 1 || d["id"] != "env-exchange:3" ||
+		d["source"] != "env-exchange" || d["cursor"] != "3" || !strings.Contains(fmt.Sprint(d["reason"]), "type") {
+		t.Errorf("dead letters %d %v, want the row with cursor 3", code, body)
+	}
+	if code, body, _ := in.do("POST", "/api/v1/deadletters/env-exchange:3/replay", "admin-secret", ""); code != 409 {
+		t.Errorf("replay of a row's letter: %d %v, want 409", code, body)
+	}
 	resp, err := httpGet(in.base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -86,6 +97,13 @@ collectors:
 	if code != 2 || !strings.Contains(stderr.String(), "collectors.sql[0].dsn_env") {
 		t.Errorf("exit %d, stderr %q; want 2 naming collectors.sql[0].dsn_env", code, stderr.String())
 	}
+}
+
+func firstOf(xs []any) any {
+	if len(xs) == 0 {
+		return nil
+	}
+	return xs[0]
 }
 
 func httpGet(u string) (string, error) {

@@ -108,7 +108,7 @@ func (p *poller) store(ctx context.Context, page []row, top cursor) error {
 // event id when it has one (rows of a timestamp cursor share values).
 func letterID(source, cur, eventID string, i int) string {
 	id := source + ":" + cur
-	if eventID != "" {
+	if eventID != "" && eventID != id {
 		id += ":" + eventID
 	}
 	if cur == "" && eventID == "" {
