@@ -12,8 +12,10 @@ import (
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/duban-gov/duban/collectors/simulate"
+	"github.com/duban-gov/duban/collectors/sqlpoll"
 	"github.com/duban-gov/duban/dashboards/ranking"
 	"github.com/duban-gov/duban/internal/config"
+	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/rdb"
 	"github.com/duban-gov/duban/monitor/workday"
@@ -77,6 +79,12 @@ func (c *cli) demo(ctx context.Context, cfg *config.Config) error {
 			"why", "the simulator posts the months before this one at start")
 		cfg.Limits.EventsPerSecondPerToken = demoEventsPerSecond
 	}
+	// One department reports through an exchange database instead of the push API.
+	exchange, err := sqlpoll.NewDemoExchange(cfg, demoExchangeDepartment(cfg.Catalog))
+	if err != nil {
+		return err
+	}
+	defer exchange.Close()
 	token := randomToken()
 	cfg.Auth.Tokens = append(cfg.Auth.Tokens, config.Token{Hash: config.HashToken(token), Role: config.RoleAdmin})
 
@@ -96,6 +104,7 @@ func (c *cli) demo(ctx context.Context, cfg *config.Config) error {
 		return fmt.Errorf("connect to the embedded Redis: %w", err)
 	}
 	defer store.Close()
+	exchange.Store = store
 	svc, err := newService(withAnonymousViewers(ctx), cfg, store, clk, c.log)
 	if err != nil {
 		return err
@@ -107,7 +116,7 @@ func (c *cli) demo(ctx context.Context, cfg *config.Config) error {
 		base := "http://" + dialable(addr)
 		c.banner(base, cfg, clk, token)
 		sim, err := simulate.New(simulate.Options{URL: base, Token: token, Catalog: cfg.Catalog, Calendar: cal,
-			Clock: clk, Loc: cfg.Location, Logger: c.log,
+			Clock: clk, Loc: cfg.Location, Logger: c.log, Exchange: exchange,
 			Backfilled: func(from, until time.Time) {
 				bg.Go(func() { c.publishBackfilled(simCtx, svc, from, until) })
 			}})
@@ -296,4 +305,13 @@ func withAnonymousViewers(ctx context.Context) context.Context {
 func anonymousViewers(ctx context.Context) bool {
 	v, _ := ctx.Value(anonymousViewersKey{}).(bool)
 	return v
+}
+
+// demoExchangeDepartment is the department the demo's exchange database serves: env when
+// the catalogue has it, else the first.
+func demoExchangeDepartment(cat *monitor.Catalog) string {
+	if _, ok := cat.Department("env"); ok || len(cat.Departments) == 0 {
+		return "env"
+	}
+	return cat.Departments[0].Code
 }

@@ -2,8 +2,8 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"database/sql"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
