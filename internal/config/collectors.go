@@ -305,6 +305,9 @@ func placeholderHint(driver string) string {
 
 // stringMap reads a mapping of strings to strings.
 func stringMap(n *yaml.Node) (map[string]string, error) {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
 	out := map[string]string{}
 	if n.Kind == 0 || n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return out, nil
@@ -327,6 +330,9 @@ func stringMap(n *yaml.Node) (map[string]string, error) {
 
 // valueMaps reads a mapping of event fields to mappings of strings.
 func valueMaps(n *yaml.Node) (map[string]map[string]string, error) {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
 	out := map[string]map[string]string{}
 	if n.Kind == 0 || n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return out, nil

@@ -96,3 +96,21 @@ func TestSQLSourceNamesUnique(t *testing.T) {
 		t.Errorf("err = %v, want collectors.sql[1].name", err)
 	}
 }
+
+// A second source may reuse the first one's mapping through YAML anchors, as
+// docs/collectors.md shows.
+func TestSQLSourceAnchors(t *testing.T) {
+	doc := strings.Replace(sqlSource, "columns: {", "columns: &bj {", 1)
+	doc = strings.Replace(doc, "values:\n", "values: &codes\n", 1)
+	doc += `    - { name: tr-exchange, driver: mysql, dsn: "u:pw2@tcp(10.0.0.1:3306)/x", department: transport,
+        table: t, cursor: id, columns: *bj, values: *codes }
+`
+	cfg, err := Load(writeConfig(t, doc), env(map[string]string{"ENV_EXCHANGE_DSN": "postgres://h/db"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.Collectors.SQL[1]
+	if s.Columns["case_id"] != "case_no" || s.Values["type"]["受理"] != "accepted" || s.Password != "pw2" {
+		t.Errorf("second source %+v", s)
+	}
+}
