@@ -155,11 +155,13 @@ func (r *reader) prepare(ctx context.Context) error {
 		if missing := missingColumns(want, have); len(missing) > 0 {
 			return &mappingError{fmt.Sprintf("columns missing from table %s: %s", src.Table, strings.Join(missing, ", "))}
 		}
+		// The table's own spelling of each column: PostgreSQL folds unquoted names to
+		// lower case, so `cursor: ID` means the column id.
 		sel := make([]string, len(want))
 		for i, c := range want {
-			sel[i] = quote(src.Driver, c)
+			sel[i] = quote(src.Driver, have[slices.IndexFunc(have, func(h string) bool { return strings.EqualFold(h, c) })])
 		}
-		c := quote(src.Driver, src.Cursor)
+		c := sel[0] // the cursor comes first
 		p1, p2 := "?", "?"
 		if src.Driver == "postgres" {
 			p1, p2 = "$1", "$2"
@@ -200,7 +202,7 @@ func (r *reader) prepare(ctx context.Context) error {
 	if missing := missingColumns(want, have); len(missing) > 0 {
 		return &mappingError{"columns missing from the query's result: " + strings.Join(missing, ", ")}
 	}
-	r.cursorCol = slices.Index(have, src.Cursor)
+	r.cursorCol = slices.IndexFunc(have, func(h string) bool { return strings.EqualFold(h, src.Cursor) })
 	switch k := kindOf(types[r.cursorCol].DatabaseTypeName()); {
 	case k == config.CursorUnknown && src.CursorKind == config.CursorUnknown && r.kind == config.CursorInteger:
 		// A type name that says nothing (SQLite without a declared type): an integer, as

@@ -341,3 +341,19 @@ func TestQuerySource(t *testing.T) {
 		eventually(t, func() string { return "not stored" }, func() bool { return countStored(t, store, caseIDs("q", 1, 2)) == 2 })
 	})
 }
+
+// Column names in the configuration match the table's whatever their case (PostgreSQL folds
+// unquoted names to lower case; an operator may copy them in capitals from a data
+// specification).
+func TestColumnNamesAnyCase(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, driver string) {
+		x := newExchange(t, driver)
+		store := newStore(t)
+		src := x.source("case-" + driver)
+		src.Cursor = "ID"
+		src.Columns["case_id"], src.Columns["type"] = "CASE_NO", "Step"
+		x.insert(t, caseSteps("anycase", 1)...)
+		start(t, store, "a", nil, src)
+		eventually(t, func() string { return "not stored" }, func() bool { return countStored(t, store, caseIDs("anycase", 1, 2)) == 2 })
+	})
+}
