@@ -53,6 +53,9 @@ func openDB(src *config.SQLSource) (*sql.DB, error) {
 		// DATETIME comes back as its wall clock (read in the source's time_zone here);
 		// TIMESTAMP, an instant, comes back in UTC.
 		c.ParseTime, c.Loc = true, time.UTC
+		// The driver's own log lines (one per broken connection) would break the rule of
+		// one line per outage; its errors reach the poller, which reports them.
+		c.Logger = &mysql.NopLogger{}
 		if c.Params == nil {
 			c.Params = map[string]string{}
 		}

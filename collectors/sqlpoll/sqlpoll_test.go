@@ -152,15 +152,18 @@ func TestRestartMidBatch(t *testing.T) {
 			pages int
 			a     *replica
 			cut   = make(chan struct{})
+			ready = make(chan struct{}) // a is set
 		)
 		a = start(t, store, "a", func(o *sqlpoll.Options) {
 			o.OnStored = func(int) {
+				<-ready
 				if pages++; pages == 3 {
 					a.cancel() // stopped after the third page is stored, before its cursor is saved
 					close(cut)
 				}
 			}
 		}, src)
+		close(ready)
 		<-cut
 		<-a.done
 		saved, _, err := store.CollectorCursor(context.Background(), src.Name)
