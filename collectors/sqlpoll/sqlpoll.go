@@ -228,6 +228,7 @@ func (p *poller) hold(ctx context.Context) bool {
 
 func (p *poller) standby() {
 	p.held = false
+	clear(p.counts) // the new holder counts what it takes
 	p.setStatus(StatusStandby)
 }
 
@@ -315,11 +316,14 @@ func (p *poller) poll(ctx context.Context) error {
 		p.rd, p.mp = rd, newMapper(p.src, rd.cols)
 	}
 	rd := p.rd
-	stored, ok, err := p.ps.o.Store.CollectorCursor(ctx, p.src.Name)
+	stored, storedFloor, ok, err := p.ps.o.Store.CollectorPosition(ctx, p.src.Name)
 	if err != nil {
 		return err
 	}
-	var top cursor // the stored cursor: rows at or before it were read before
+	var (
+		top   cursor // the stored cursor: rows at or before it were read before
+		floor string // with start: now, where the source started: never read behind it
+	)
 	switch {
 	case ok:
 		if top, err = rd.parse(stored); err != nil {
@@ -329,12 +333,17 @@ func (p *poller) poll(ctx context.Context) error {
 		if top, err = p.skipToEnd(ctx); err != nil {
 			return err
 		}
+		floor = rd.format(top)
 	default:
 		top = rd.start()
 	}
 	from, limit := rd.back(top), p.src.Batch
 	if !ok {
 		from = top
+	} else if storedFloor != "" {
+		if f, err := rd.parse(storedFloor); err == nil && rd.less(from, f) {
+			from = f
+		}
 	}
 	read := top // rows up to here were read before this poll
 	for {
@@ -381,7 +390,7 @@ func (p *poller) poll(ctx context.Context) error {
 		if !full {
 			p.endAt = p.ps.o.Wall()
 		}
-		saved, err := p.ps.o.Store.SaveCollectorProgress(ctx, p.src.Name, p.ps.o.Owner, rd.format(top), p.counts)
+		saved, err := p.ps.o.Store.SaveCollectorProgress(ctx, p.src.Name, p.ps.o.Owner, rd.format(top), floor, p.counts)
 		if err != nil {
 			return err
 		}

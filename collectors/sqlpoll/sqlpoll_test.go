@@ -360,3 +360,26 @@ func TestColumnNamesAnyCase(t *testing.T) {
 		eventually(t, func() string { return "not stored" }, func() bool { return countStored(t, store, caseIDs("anycase", 1, 2)) == 2 })
 	})
 }
+
+// start: now skips what the table holds on the first run and takes what comes after.
+func TestStartNow(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, driver string) {
+		x := newExchange(t, driver)
+		store := newStore(t)
+		src := x.source("now-" + driver)
+		src.StartNow, src.Batch = true, 3 // the skip reads several pages
+		for n := range 4 {
+			x.insert(t, caseSteps("now", n)...)
+		}
+		r := start(t, store, "a", nil, src)
+		eventually(t, func() string { return "status " + r.ps.Status()[src.Name] }, func() bool {
+			c, ok, _ := store.CollectorCursor(context.Background(), src.Name)
+			return ok && c == "8"
+		})
+		x.insert(t, caseSteps("now", 4)...)
+		eventually(t, func() string { return "the new case never arrived" }, func() bool { return countStored(t, store, caseIDs("now", 4, 5)) == 2 })
+		if n := countStored(t, store, caseIDs("now", 0, 4)); n != 0 {
+			t.Errorf("%d events of the rows before the start, want 0", n)
+		}
+	})
+}

@@ -46,20 +46,28 @@ type CollectorState struct {
 
 // CollectorCursor reads a source's stored cursor; ok is false before its first batch.
 func (s *Store) CollectorCursor(ctx context.Context, source string) (cursor string, ok bool, err error) {
-	v, err := s.c.HGet(ctx, s.k.collector(source), "cursor").Result()
-	if err == redis.Nil {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("rdb: read cursor of %s: %w", source, err)
-	}
-	return v, true, nil
+	cursor, _, ok, err = s.CollectorPosition(ctx, source)
+	return cursor, ok, err
 }
 
-// SaveCollectorProgress stores a source's cursor (unless "") and adds to its row counters,
-// atomically and only while owner holds the source's lease. It reports whether it wrote.
-func (s *Store) SaveCollectorProgress(ctx context.Context, source, owner, cursor string, rows map[string]int64) (bool, error) {
-	args := []any{owner, cursor}
+// CollectorPosition reads a source's stored cursor and its floor: the cursor it started
+// at with `start: now`, behind which nothing is read ("" when it started at the beginning);
+// ok is false before its first batch.
+func (s *Store) CollectorPosition(ctx context.Context, source string) (cursor, floor string, ok bool, err error) {
+	v, err := s.c.HMGet(ctx, s.k.collector(source), "cursor", "floor").Result()
+	if err != nil {
+		return "", "", false, fmt.Errorf("rdb: read cursor of %s: %w", source, err)
+	}
+	cursor, ok = v[0].(string)
+	floor, _ = v[1].(string)
+	return cursor, floor, ok, nil
+}
+
+// SaveCollectorProgress stores a source's cursor (unless ""), its floor (unless "", and
+// only the first time) and adds to its row counters, atomically and only while owner holds
+// the source's lease. It reports whether it wrote.
+func (s *Store) SaveCollectorProgress(ctx context.Context, source, owner, cursor, floor string, rows map[string]int64) (bool, error) {
+	args := []any{owner, cursor, floor}
 	for o, n := range rows {
 		if n != 0 {
 			args = append(args, o, n)
