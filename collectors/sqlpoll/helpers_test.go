@@ -20,7 +20,6 @@ import (
 	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/duban-gov/duban/collectors/sqlpoll"
 	"github.com/duban-gov/duban/internal/config"
@@ -329,7 +328,6 @@ func (r *replica) metricsText(t testing.TB) string {
 		b.WriteString(mf.String())
 		b.WriteByte('\n')
 	}
-	_ = testutil.CollectAndCount
 	return b.String()
 }
 
