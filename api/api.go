@@ -41,6 +41,9 @@ type Options struct {
 	// Extra handlers mounted as they are (metrics, the WebSocket feed, the wall screen),
 	// by pattern.
 	Extra map[string]http.Handler
+	// Sources tells the state of each exchange-database source on this replica, for
+	// /readyz (collectors/sqlpoll); nil or empty when none is configured.
+	Sources func() map[string]string
 }
 
 // API serves the HTTP API.
@@ -143,6 +146,13 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 	if cat := a.o.Rules().Catalog; cat == nil || len(cat.Matters) == 0 {
 		web.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "no catalogue loaded"})
 		return
+	}
+	if a.o.Sources != nil {
+		// A source's trouble never makes the replica unready: the push API still works.
+		if src := a.o.Sources(); len(src) > 0 {
+			web.WriteJSON(w, http.StatusOK, map[string]any{"status": "ready", "sources": src})
+			return
+		}
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

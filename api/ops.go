@@ -63,6 +63,10 @@ func (a *API) replayDeadLetter(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, web.Errorf(web.NotFound, "id", "no dead letter %q", id))
 		return
 	}
+	if d.Source != "" {
+		web.WriteError(w, r, web.Errorf(web.Conflict, "id", "%q is a row of the exchange database %s that is not a valid event: write the corrected step there as a new row", id, d.Source))
+		return
+	}
 	if err := a.o.Store.MarkDirty(r.Context(), a.o.Wall(), id); err != nil {
 		web.WriteError(w, r, err)
 		return

@@ -19,8 +19,10 @@ import (
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/duban-gov/duban/collectors/simulate"
+	"github.com/duban-gov/duban/collectors/sqlpoll"
 	"github.com/duban-gov/duban/dashboards/ranking"
 	"github.com/duban-gov/duban/internal/config"
+	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/workday"
 	"github.com/duban-gov/duban/rdb"
@@ -100,6 +102,12 @@ func Run(ctx context.Context, o Options) error {
 			"why", "the simulator posts the months before this one at start")
 		cfg.Limits.EventsPerSecondPerToken = demoEventsPerSecond
 	}
+	// One department reports through an exchange database instead of the push API.
+	exchange, err := sqlpoll.NewDemoExchange(cfg, demoExchangeDepartment(cfg.Catalog))
+	if err != nil {
+		return err
+	}
+	defer exchange.Close()
 	token := randomToken()
 	cfg.Auth.Tokens = append(cfg.Auth.Tokens, config.Token{Hash: config.HashToken(token), Role: config.RoleAdmin})
 
@@ -119,6 +127,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("connect to the embedded Redis: %w", err)
 	}
 	defer store.Close()
+	exchange.Store = store
 	simCtx, stopSim := context.WithCancel(ctx)
 	defer stopSim()
 	var svc *service.Service
@@ -126,7 +135,7 @@ func Run(ctx context.Context, o Options) error {
 		base := "http://" + dialable(addr)
 		banner(o.Stdout, base, cfg, clk, token)
 		sim, err := simulate.New(simulate.Options{URL: base, Token: token, Catalog: cfg.Catalog, Calendar: cal,
-			Clock: clk, Loc: cfg.Location, Logger: log,
+			Clock: clk, Loc: cfg.Location, Logger: log, Exchange: exchange,
 			Backfilled: func(from, until time.Time) {
 				bg.Go(func() { publishBackfilled(simCtx, log, svc, from, until) })
 			}})
@@ -306,4 +315,13 @@ func randomToken() string {
 	b := make([]byte, 16)
 	rand.Read(b) // never fails (crypto/rand, Go 1.24+)
 	return "demo-" + hex.EncodeToString(b)
+}
+
+// demoExchangeDepartment is the department the demo's exchange database serves: env when
+// the catalogue has it, else the first.
+func demoExchangeDepartment(cat *monitor.Catalog) string {
+	if _, ok := cat.Department("env"); ok || len(cat.Departments) == 0 {
+		return "env"
+	}
+	return cat.Departments[0].Code
 }

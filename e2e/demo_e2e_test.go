@@ -76,6 +76,13 @@ func TestDemoShowsRedAlertsLiveWithinAMinute(t *testing.T) {
 	if code != 200 || ov["open"].(float64) < 50 || ov["red"].(float64) < 9 || len(ov["departments"].([]any)) != 9 {
 		t.Errorf("overview: %d %v", code, ov)
 	}
+	// One department (env) reports through the embedded exchange database, not the push API.
+	if code, b, _ := in.Do("GET", "/readyz", "", ""); code != 200 || fmt.Sprint(b["sources"]) != "map[env-exchange:ok]" {
+		t.Errorf("readyz: %d %v, want sources env-exchange ok", code, b)
+	}
+	if code, b, _ := in.Do("GET", "/api/v1/cases?department=env&limit=5", "", ""); code != 200 || len(b["cases"].([]any)) == 0 {
+		t.Errorf("env's cases from the exchange database: %d %v", code, b)
+	}
 	if code, _, _ := in.Do("GET", "/", "", ""); code != 200 {
 		t.Errorf("the wall screen without a session: %d, want 200", code)
 	}

@@ -239,6 +239,10 @@ type DeadLetter struct {
 	Reason     string    `json:"reason"`
 	EventIDs   []string  `json:"event_ids"`
 	At         time.Time `json:"at"`
+	// Source and Cursor are set on a row of an exchange database that could not become a
+	// valid event: the source's name and the row's cursor value (collectors/sqlpoll).
+	Source string `json:"source,omitempty"`
+	Cursor string `json:"cursor,omitempty"`
 }
 
 // PutDeadLetter parks a case that cannot be applied, unless a new event arrived since its

@@ -47,7 +47,8 @@ func (s *Service) routes(ctx context.Context, anonymousViewers bool, figs *figur
 		Store: store, Rules: p.rules, Calendars: p.cals, Clock: p.clk, Wall: clock.Wall, Logger: s.log,
 		Auth: auth, Events: events, Wake: p.applier.Wake, Relay: p.relay.Wake,
 		FaultThreshold: cfg.Rules.FaultThreshold, Figures: figs, Rankings: s.rankings,
-		Extra: map[string]http.Handler{"GET /metrics": metricsGuard(cfg.MetricsToken, metricsHandler)},
+		Extra:   map[string]http.Handler{"GET /metrics": metricsGuard(cfg.MetricsToken, metricsHandler)},
+		Sources: s.pollers.Status,
 	})
 	if err != nil {
 		return nil, err

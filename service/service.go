@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/duban-gov/duban/collectors/sqlpoll"
 	"github.com/duban-gov/duban/dashboards/figures"
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/config"
@@ -58,6 +59,7 @@ type Service struct {
 	out      *outbound
 	handler  http.Handler
 	rankings *figures.Rankings
+	pollers  *sqlpoll.Pollers // the exchange-database sources (collectors.sql)
 	onListen func(string)
 }
 
@@ -93,6 +95,11 @@ func New(ctx context.Context, o Options) (*Service, error) {
 		return nil, err
 	}
 	if s.pipe.mx, err = newMetrics(s.pipe.reg, o.Version, store, cals, s.pipe.clients); err != nil {
+		return nil, err
+	}
+	// Rows read from the exchange databases are stored as the push API stores events, and
+	// wake the appliers the same way.
+	if s.pollers, err = sqlpoll.ForService(cfg, store, clk, owner(), s.pipe.stored, log, s.pipe.reg); err != nil {
 		return nil, err
 	}
 	if s.out, err = newOutbound(cfg, store, clk, s.pipe.reg, log); err != nil {
@@ -149,6 +156,7 @@ func (s *Service) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	s.pipe.start(bg, &wg)
 	wg.Go(func() { _ = s.sched.Run(bg) })
+	wg.Go(func() { _ = s.pollers.Run(bg) })
 	s.out.start(bg, &wg)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

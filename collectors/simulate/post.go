@@ -46,6 +46,15 @@ const (
 // decision, and fire an alert that the decision then supersedes — a false alarm on every
 // screen. Only a case with more than Batch events due at once is split.
 func (s *Simulator) post(ctx context.Context, evs []monitor.Event) error {
+	if x := s.o.Exchange; x != nil {
+		var rows []monitor.Event
+		evs, rows = splitDepartment(evs, x.Department())
+		if len(rows) > 0 {
+			if err := x.Write(ctx, byCase(rows)); err != nil {
+				return fmt.Errorf("simulate: write to the exchange database: %w", err)
+			}
+		}
+	}
 	evs = byCase(evs)
 	for len(evs) > 0 {
 		n := min(len(evs), s.o.Batch)
@@ -61,6 +70,18 @@ func (s *Simulator) post(ctx context.Context, evs []monitor.Event) error {
 		evs = evs[n:]
 	}
 	return nil
+}
+
+// splitDepartment parts events into the others and the department's, each in order.
+func splitDepartment(evs []monitor.Event, dept string) (others, its []monitor.Event) {
+	for _, e := range evs {
+		if e.Department == dept {
+			its = append(its, e)
+		} else {
+			others = append(others, e)
+		}
+	}
+	return others, its
 }
 
 // byCase orders events by case, cases in the order of their first event, keeping each

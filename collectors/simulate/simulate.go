@@ -56,6 +56,16 @@ type Options struct {
 	Client *http.Client
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// Exchange, when set, takes its department's events instead of the push API: it writes
+	// them into an exchange database that the service polls (collectors/sqlpoll), so that
+	// the demo shows both paths.
+	Exchange Exchange
+}
+
+// Exchange is an exchange database that one department writes its steps into.
+type Exchange interface {
+	Department() string
+	Write(ctx context.Context, evs []monitor.Event) error
 }
 
 // DefaultMonths is the backlog's depth in whole months before the current one: with two,

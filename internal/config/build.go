@@ -36,7 +36,7 @@ type loader struct {
 func (l *loader) build(fc *fileConfig) error {
 	steps := []func(*fileConfig) *Error{
 		l.listen, l.redis, l.timezone, l.catalog, l.calendars, l.auth, l.limits,
-		l.rules, l.ranking, l.alertmanager, l.supervision, l.clock,
+		l.rules, l.ranking, l.alertmanager, l.supervision, l.collectors, l.clock,
 	}
 	for _, step := range steps {
 		if err := step(fc); err != nil {

@@ -65,6 +65,8 @@ type Config struct {
 	// Supervision is the `supervision` section: the supervision orders' limits and which
 	// alert kinds open an order by themselves.
 	Supervision supervision.Settings
+	// Collectors are the exchange-database sources (`collectors.sql`).
+	Collectors Collectors
 	// Clock is the simulated business clock of DUBAN_CLOCK_START and DUBAN_CLOCK_RATE.
 	Clock Clock
 }
@@ -176,6 +178,11 @@ type Alertmanager struct {
 	// (`send_handler_names`); false, the default, keeps them inside duban: a fault_threshold
 	// alert goes out under a pseudonym.
 	SendHandlerNames bool
+}
+
+// Collectors is the `collectors` section.
+type Collectors struct {
+	SQL []SQLSource
 }
 
 // Clock is the business clock's setting, from the environment only.

@@ -35,6 +35,7 @@ type fileConfig struct {
 	Ranking      fileRanking      `yaml:"ranking"`
 	Alertmanager fileAlertmanager `yaml:"alertmanager"`
 	Supervision  fileSupervision  `yaml:"supervision"`
+	Collectors   fileCollectors   `yaml:"collectors"`
 }
 
 type fileRedis struct {
