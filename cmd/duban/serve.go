@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/duban-gov/duban/internal/config"
@@ -59,7 +60,7 @@ func (c *cli) serve(ctx context.Context, cfg *config.Config) error {
 	clk := c.businessClock(cfg)
 	c.log.Info("starting", "listen", cfg.Listen, "redis", cfg.Redis.Redacted(),
 		"timezone", cfg.Timezone, "business_now", clk.Now().In(cfg.Location))
-	store, err := openStore(ctx, cfg)
+	store, err := openStoreLog(ctx, cfg, c.log)
 	if err != nil {
 		return err
 	}
@@ -79,11 +80,18 @@ const redisStartTimeout = 5 * time.Second
 
 // openStore connects to the configured Redis, within redisStartTimeout.
 func openStore(ctx context.Context, cfg *config.Config) (*rdb.Store, error) {
+	return openStoreLog(ctx, cfg, nil)
+}
+
+// openStoreLog is openStore with the logger of the store's outage lines (nil: slog's default).
+func openStoreLog(ctx context.Context, cfg *config.Config, log *slog.Logger) (*rdb.Store, error) {
 	start, cancel := context.WithTimeout(ctx, redisStartTimeout)
 	defer cancel()
+	to := cfg.Redis.Timeouts
 	store, err := rdb.Open(start, rdb.Options{Mode: rdb.Mode(cfg.Redis.Mode), Addrs: cfg.Redis.Addrs,
 		MasterName: cfg.Redis.MasterName, DB: cfg.Redis.DB, Username: cfg.Redis.Username,
-		Password: cfg.Redis.Password, TLS: cfg.Redis.TLS, Prefix: cfg.Redis.Prefix})
+		Password: cfg.Redis.Password, TLS: cfg.Redis.TLS, Prefix: cfg.Redis.Prefix, Logger: log,
+		Timeouts: rdb.Timeouts{Dial: to.Dial, Read: to.Read, Write: to.Write, PoolWait: to.PoolWait}})
 	if err != nil {
 		if ctx.Err() == nil && errors.Is(start.Err(), context.DeadlineExceeded) {
 			err = fmt.Errorf("no answer within %s", redisStartTimeout)

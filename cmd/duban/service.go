@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -135,7 +136,7 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	events, err := httpin.New(httpin.Options{
 		Store: store, Catalog: func() *monitor.Catalog { return cfg.Catalog }, Clock: clk, Wall: clock.Wall,
 		Limits: httpin.Limits{BodyBytes: cfg.Limits.BodyBytes, BatchEvents: cfg.Limits.BatchEvents,
-			EventsPerSecondPerToken: cfg.Limits.EventsPerSecondPerToken},
+			EventsPerSecondPerToken: cfg.Limits.EventsPerSecondPerToken, InflightBytes: cfg.Limits.InflightBytes},
 		OnStored: func(int) {
 			applier.Wake()
 			// Other replicas learn from the notice; a lost notice only costs their poll.
@@ -182,7 +183,7 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	}
 	a.Handle("GET /ws", hub)
 	svc.hub, svc.liveClients = hub, func() int { return int(hub.Clients()) }
-	svc.applier, svc.timers, svc.relay, svc.handler = applier, timers, relay, hookHandler(ctx, a)
+	svc.applier, svc.timers, svc.relay, svc.handler = applier, timers, relay, hookHandler(ctx, web.Secure(a, log))
 	svc.rankings = rankings
 	return svc, nil
 }
@@ -228,7 +229,7 @@ func (s *service) run(ctx context.Context, onListen func(addr string)) error {
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second, // an 8 MiB batch on a slow department link
+		ReadTimeout:       cmp.Or(s.cfg.Limits.BodyTimeout, config.DefaultBodyTimeout), // limits.body_timeout
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
