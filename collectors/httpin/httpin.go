@@ -39,7 +39,7 @@ type Limits struct {
 	EventsPerSecondPerToken float64
 	// InflightBytes bounds the request body bytes held at once across all requests; a
 	// request that does not fit is answered 503 with Retry-After before its body is read.
-	// Zero means DefaultInflightBytes (32 MiB). It must be at least BodyBytes.
+	// Zero means DefaultInflightBytes (16 MiB). It must be at least BodyBytes.
 	InflightBytes int64
 }
 

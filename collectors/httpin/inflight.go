@@ -10,12 +10,12 @@ import (
 	"github.com/duban-gov/duban/internal/web"
 )
 
-// DefaultInflightBytes is the default of Limits.InflightBytes: four bodies of the largest
-// size at once. A request costs about three times its body while it is decoded and stored
-// (the body, the decoded events, the script's arguments), so the default keeps the
-// handler's share of the heap near 100 MiB however many clients send at once
-// (docs/operations.md, "Capacity").
-const DefaultInflightBytes = 4 * DefaultBodyBytes
+// DefaultInflightBytes is the default of Limits.InflightBytes: two bodies of the largest
+// size at once. A full batch costs several times its body while it is decoded and stored
+// (the body, the decoded events, the script's arguments, and the garbage collector's
+// headroom over them), so the default keeps the process under 300 MiB however many
+// clients send at once (docs/operations.md, "Capacity", gives the measurement).
+const DefaultInflightBytes = 2 * DefaultBodyBytes
 
 // inflightRetryAfter is the Retry-After, in seconds, of a request refused for the budget:
 // a full batch is decoded and stored in well under a second.

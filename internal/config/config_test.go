@@ -53,7 +53,7 @@ func TestDefaults(t *testing.T) {
 				t.Errorf("redis %+v, catalog %v, tokens %v, metrics %v: want none", cfg.Redis, cfg.Catalog, cfg.Auth.Tokens, cfg.MetricsToken)
 			}
 			want := Limits{BodyBytes: 8 << 20, BatchEvents: 10000, EventsPerSecondPerToken: 2000,
-				InflightBytes: 32 << 20, BodyTimeout: time.Minute}
+				InflightBytes: 16 << 20, BodyTimeout: time.Minute}
 			if cfg.Redis.Timeouts != (RedisTimeouts{Dial: time.Second, Read: 3 * time.Second, Write: 3 * time.Second, PoolWait: time.Second}) {
 				t.Errorf("redis timeouts %+v", cfg.Redis.Timeouts)
 			}

@@ -7,8 +7,8 @@ import (
 
 // The defaults of the keys that bound the service under load and when Redis is away.
 const (
-	// DefaultInflightBytes is limits.inflight_bytes: four bodies of the largest size.
-	DefaultInflightBytes = 4 * DefaultBodyBytes
+	// DefaultInflightBytes is limits.inflight_bytes: two bodies of the largest size.
+	DefaultInflightBytes = 2 * DefaultBodyBytes
 	// DefaultBodyTimeout is limits.body_timeout: an 8 MiB batch on a slow department link.
 	DefaultBodyTimeout = 60 * time.Second
 	// The redis.timeouts defaults: with them every answer comes within 5 s when Redis is
