@@ -182,6 +182,7 @@ func (h *health) probe() {
 				"down_for", clock.Wall().Sub(since).Round(time.Millisecond).String())
 			return
 		}
+		h.log.Debug("redis_probe_failed", "component", "rdb", "err", err)
 	}
 }
 
@@ -222,7 +223,9 @@ func (h *health) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 // ProcessPipelineHook implements redis.Hook, as ProcessHook for a pipeline.
 func (h *health) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if h.down.Load() {
+		// The probe's own pipelines (a new connection's handshake) pass the open circuit.
+		probe := ctx.Value(probeKey{}) != nil
+		if h.down.Load() && !probe {
 			err := &UnavailableError{err: errCircuitOpen}
 			for _, c := range cmds {
 				c.SetErr(err)
@@ -233,7 +236,7 @@ func (h *health) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proce
 		ctx, cancel := context.WithTimeout(ctx, h.budget)
 		defer cancel()
 		err := next(ctx, cmds)
-		if isUnavailable(err) && outer.Err() == nil {
+		if isUnavailable(err) && !probe && outer.Err() == nil {
 			h.trip(err)
 			u := &UnavailableError{err: err}
 			for _, c := range cmds {

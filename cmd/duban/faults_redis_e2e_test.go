@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/duban-gov/duban/internal/config"
+	"github.com/duban-gov/duban/internal/syncbuf"
+	"github.com/duban-gov/duban/internal/testredis"
+	"github.com/duban-gov/duban/monitor/clock"
+	"github.com/duban-gov/duban/monitor/rdb"
+)
+
+// faultConfig: the cases of burstCases were accepted two weeks before they are reported.
+// frozenFor is how long Redis stays frozen.
+var frozenFor = 30 * time.Second
+
+const faultConfig = e2eConfig + "rules: { report_within: 720h }\n"
+
+// startManual runs one replica in-process on the manual business clock clk, against the
+// redis-server at redisAddr, with its log in the service's format into the returned
+// instance's logs.
+func startManual(t *testing.T, redisAddr string, clk *clock.ManualClock, cfgText string) *instance {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "duban.yaml")
+	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"DUBAN_LISTEN": "127.0.0.1:0", "DUBAN_REDIS_URL": "redis://" + redisAddr}
+	cfg, err := config.Load(path, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncbuf.Buffer{}
+	log := newLogger(logs, &logZone{})
+	ctx, cancel := context.WithCancel(context.Background())
+	store, err := openStoreLog(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := newService(ctx, cfg, store, clock.InZone(clk, cfg.Location), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &instance{t: t, stop: cancel, done: make(chan int, 1), logs: logs}
+	addr := make(chan string, 1)
+	go func() {
+		err := svc.run(ctx, func(a string) { addr <- a })
+		store.Close()
+		code := 0
+		if err != nil {
+			code = 1
+		}
+		in.done <- code
+	}()
+	select {
+	case a := <-addr:
+		in.base = "http://" + a
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the replica did not start:\n%s", logs.String())
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-in.done:
+		case <-time.After(20 * time.Second):
+			t.Error("the replica did not stop")
+		}
+	})
+	return in
+}
+
+// streamAlerts reads the alert stream: every revision-1 entry's case and kind, and how
+// many alerts fired more than once.
+func streamAlerts(t *testing.T, store *rdb.Store) (fired map[string]string, twice int) {
+	t.Helper()
+	fired = map[string]string{} // alert id → case_id|kind
+	cursor := ""
+	for {
+		batch, err := store.AlertsAfter(t.Context(), cursor, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(batch) == 0 {
+			return fired, twice
+		}
+		for _, e := range batch {
+			var a struct {
+				ID       string `json:"id"`
+				Revision int    `json:"revision"`
+				CaseID   string `json:"case_id"`
+				Kind     string `json:"kind"`
+			}
+			if err := json.Unmarshal(e.Doc, &a); err != nil {
+				t.Fatal(err)
+			}
+			if a.Revision == 1 {
+				if _, dup := fired[a.ID]; dup {
+					twice++
+				}
+				fired[a.ID] = a.CaseID + "|" + a.Kind
+			}
+			cursor = e.Cursor
+		}
+	}
+}
+
+// promiseOverdue counts the cases of burstCases(0, n) whose promise_overdue alert fired.
+func promiseOverdue(fired map[string]string, lo, n int) int {
+	got := 0
+	for i := lo; i < lo+n; i++ {
+		want := fmt.Sprintf("env-burst-%04d|promise_overdue", i)
+		for _, v := range fired {
+			if v == want {
+				got++
+				break
+			}
+		}
+	}
+	return got
+}
+
+// Redis frozen (SIGSTOP) for 30 s while requests keep coming: every answer — writes and
+// reads — is a 503 with a whole-seconds Retry-After within 5 s; the outage is logged once
+// in the service's format; the business clock passes the cases' promised deadline
+// meanwhile; once Redis is thawed, service resumes on its own within 10 s and the
+// deadlines that came due are fired, each once.
+func TestRedisFrozenAnswersPromptly(t *testing.T) {
+	heavy.Lock()
+	defer heavy.Unlock()
+	redisAddr := testredis.StartServer(t)
+	clk := clock.Manual(time.Date(2026, 3, 4, 10, 0, 0, 0, time.FixedZone("CST", 8*3600)))
+	in := startManual(t, redisAddr, clk, faultConfig)
+	const n = 20
+	if code, b, _ := in.do("POST", "/api/v1/events", "env-collector-secret", burstCases(0, n)); code != 202 || b["accepted"] != float64(2*n) {
+		t.Fatalf("post: %d %v", code, b["accepted"])
+	}
+	eventually(t, "every case applied", func() bool {
+		_, l, _ := in.do("GET", "/api/v1/cases?limit=100", "viewer-secret", "")
+		cs, _ := l["cases"].([]any)
+		return len(cs) == n
+	})
+
+	testredis.Freeze(t, redisAddr)
+	frozen := true
+	defer func() {
+		if frozen {
+			testredis.Thaw(t, redisAddr)
+		}
+	}()
+	// The promised deadline (03-18 00:00) passes while Redis is away.
+	clk.Set(time.Date(2026, 3, 18, 12, 0, 0, 0, time.FixedZone("CST", 8*3600)))
+	var answers, prompt, with503 int
+	var slowest time.Duration
+	for start := time.Now(); time.Since(start) < frozenFor; time.Sleep(time.Second) {
+		for _, q := range []struct{ method, path, token, body string }{
+			{"POST", "/api/v1/events", "env-collector-secret", burstCases(n, 5)},
+			{"GET", "/api/v1/cases", "viewer-secret", ""},
+			{"GET", "/api/v1/alerts", "viewer-secret", ""},
+			{"GET", "/api/v1/cases/env-burst-0001", "viewer-secret", ""},
+		} {
+			t0 := time.Now()
+			code, body, h := in.do(q.method, q.path, q.token, q.body)
+			took := time.Since(t0)
+			answers++
+			slowest = max(slowest, took)
+			if took <= 5*time.Second {
+				prompt++
+			}
+			ra, err := strconv.Atoi(h.Get("Retry-After"))
+			if code == 503 && err == nil && ra >= 1 {
+				with503++
+			} else {
+				t.Errorf("%s %s with Redis frozen: %d, Retry-After %q, %v", q.method, q.path, code, h.Get("Retry-After"), body)
+			}
+		}
+	}
+	testredis.Thaw(t, redisAddr)
+	frozen = false
+	thawed := time.Now()
+	var recovered time.Duration
+	eventually(t, "a POST accepted again", func() bool {
+		code, b, _ := in.do("POST", "/api/v1/events", "env-collector-secret", burstCases(n, 5))
+		recovered = time.Since(thawed)
+		if code != 202 && recovered > 9*time.Second {
+			t.Logf("still %d %v; logs:\n%s", code, b, in.logs.String())
+		}
+		return code == 202
+	})
+	store := openTestStore(t, "redis://"+redisAddr, "duban:")
+	var fired map[string]string
+	var twice int
+	eventually(t, "the promise_overdue of every case", func() bool {
+		fired, twice = streamAlerts(t, store)
+		return promiseOverdue(fired, 0, n+5) == n+5
+	})
+	outages := strings.Count(in.logs.String(), "msg=redis_unavailable")
+	t.Logf("FIGURES redis frozen 30 s: %d answers, %d within 5 s (slowest %v), %d were 503 with Retry-After; logged %d outage(s); service back %v after thaw; promise_overdue fired for %d of %d cases, alerts fired %d, fired twice %d",
+		answers, prompt, slowest.Round(time.Millisecond), with503, outages, recovered.Round(time.Millisecond), promiseOverdue(fired, 0, n+5), n+5, len(fired), twice)
+	if prompt != answers {
+		t.Errorf("%d of %d answers took over 5 s (slowest %v)", answers-prompt, answers, slowest)
+	}
+	if outages != 1 || !strings.Contains(in.logs.String(), "msg=redis_recovered") {
+		t.Errorf("the outage was logged %d times (want once), recovery logged: %v\n%s", outages,
+			strings.Contains(in.logs.String(), "msg=redis_recovered"), in.logs.String())
+	}
+	if twice != 0 {
+		t.Errorf("%d alerts fired twice", twice)
+	}
+}
