@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/duban-gov/duban/internal/config"
@@ -93,7 +94,8 @@ func openStoreLog(ctx context.Context, cfg *config.Config, log *slog.Logger) (*r
 		Password: cfg.Redis.Password, TLS: cfg.Redis.TLS, Prefix: cfg.Redis.Prefix, Logger: log,
 		Timeouts: rdb.Timeouts{Dial: to.Dial, Read: to.Read, Write: to.Write, PoolWait: to.PoolWait}})
 	if err != nil {
-		if ctx.Err() == nil && errors.Is(start.Err(), context.DeadlineExceeded) {
+		var ne net.Error
+		if ctx.Err() == nil && (errors.Is(start.Err(), context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()) {
 			err = fmt.Errorf("no answer within %s", redisStartTimeout)
 		}
 		return nil, fmt.Errorf("connect to Redis %s: %w", cfg.Redis.Redacted(), err)

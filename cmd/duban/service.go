@@ -183,7 +183,7 @@ func newService(ctx context.Context, cfg *config.Config, store *rdb.Store, clk c
 	}
 	a.Handle("GET /ws", hub)
 	svc.hub, svc.liveClients = hub, func() int { return int(hub.Clients()) }
-	svc.applier, svc.timers, svc.relay, svc.handler = applier, timers, relay, hookHandler(ctx, web.Secure(a, log))
+	svc.applier, svc.timers, svc.relay, svc.handler = applier, timers, relay, hookHandler(ctx, a)
 	svc.rankings = rankings
 	return svc, nil
 }
@@ -227,7 +227,7 @@ func (s *service) run(ctx context.Context, onListen func(addr string)) error {
 		return err // "listen tcp :8080: bind: address already in use": net says it all
 	}
 	srv := &http.Server{
-		Handler:           s.handler,
+		Handler:           web.Secure(s.handler, s.log), // headers and the logger on every answer
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cmp.Or(s.cfg.Limits.BodyTimeout, config.DefaultBodyTimeout), // limits.body_timeout
 		WriteTimeout:      60 * time.Second,
