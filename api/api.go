@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/duban-gov/duban/dashboards/figures"
@@ -140,6 +141,7 @@ func (a *API) readyz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	if err := a.o.Store.Ping(ctx); err != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(web.DefaultRetryAfter))
 		web.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "redis: " + err.Error()})
 		return
 	}

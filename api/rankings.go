@@ -83,6 +83,8 @@ func (a *API) getRanking(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		// The page's one inline style, and nothing else inline.
+		w.Header().Set("Content-Security-Policy", web.PolicyWithStyle(ranking.StyleHash))
 	default:
 		web.WriteJSON(w, http.StatusOK, rankingDoc{Ranking: rk, Provisional: !published})
 		return

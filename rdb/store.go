@@ -9,8 +9,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -61,6 +61,11 @@ type Options struct {
 	// OutboxMaxLen bounds each partition's outbox stream (approximate trim). Zero means
 	// 100,000 entries, hours of traffic for consumers that are seconds behind.
 	OutboxMaxLen int64
+	// Timeouts bound each wait on Redis; zero values are the defaults (health.go).
+	Timeouts Timeouts
+	// Logger gets the outage's two lines (redis_unavailable, redis_recovered). Nil means
+	// slog.Default().
+	Logger *slog.Logger
 }
 
 // Store is duban's Redis storage. It is safe for concurrent use.
@@ -68,6 +73,7 @@ type Store struct {
 	c         redis.UniversalClient
 	k         keys
 	outboxMax int64
+	h         *health // nil for NewWithClient: no circuit, the client's own timeouts
 }
 
 // Open connects to Redis and checks that it answers.
@@ -81,17 +87,25 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if len(o.Addrs) == 0 {
 		return nil, errors.New("rdb: no Redis address")
 	}
+	to := o.Timeouts.withDefaults()
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
 	uo := &redis.UniversalOptions{
 		Addrs:      o.Addrs,
 		DB:         o.DB,
 		Username:   o.Username,
 		Password:   o.Password,
 		MasterName: o.MasterName,
-		// Plumbing timeouts: a wedged Redis must not hang a request for ever.
-		DialTimeout:  5 * time.Second,
-		ReadTimeout:  5 * time.Second,
-		WriteTimeout: 5 * time.Second,
-		PoolSize:     64,
+		// Plumbing timeouts: a wedged Redis must not hang a request for ever. Each command
+		// is also bounded as a whole, retries included (health.go), which needs the client
+		// to honour context deadlines.
+		DialTimeout:           to.Dial,
+		ReadTimeout:           to.Read,
+		WriteTimeout:          to.Write,
+		PoolTimeout:           to.PoolWait,
+		ContextTimeoutEnabled: true,
+		PoolSize:              64,
 	}
 	if o.TLS {
 		uo.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
@@ -113,6 +127,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		c.Close()
 		return nil, err
 	}
+	// From the first answer on, an outage is answered promptly and logged once.
+	s.h = &health{budget: to.Budget(), log: o.Logger, stop: make(chan struct{}),
+		ping: func(ctx context.Context) error { return c.Ping(ctx).Err() }}
+	c.AddHook(s.h)
 	return s, nil
 }
 
@@ -133,7 +151,12 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close releases the connections.
-func (s *Store) Close() error { return s.c.Close() }
+func (s *Store) Close() error {
+	if s.h != nil {
+		s.h.close()
+	}
+	return s.c.Close()
+}
 
 // Client exposes the underlying client for the components that own their own keys through
 // this package's helpers (tests, the demo). Application code goes through Store methods.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/duban-gov/duban/internal/config"
@@ -31,15 +32,19 @@ func RequireRedis(cfg *config.Config) error {
 // `duban serve` for over half a minute.
 const redisStartTimeout = 5 * time.Second
 
-// OpenStore connects to the configured Redis, within redisStartTimeout.
-func OpenStore(ctx context.Context, cfg *config.Config) (*rdb.Store, error) {
+// OpenStore connects to the configured Redis, within redisStartTimeout. log gets the
+// store's outage lines (nil: slog's default logger).
+func OpenStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (*rdb.Store, error) {
 	start, cancel := context.WithTimeout(ctx, redisStartTimeout)
 	defer cancel()
+	to := cfg.Redis.Timeouts
 	store, err := rdb.Open(start, rdb.Options{Mode: rdb.Mode(cfg.Redis.Mode), Addrs: cfg.Redis.Addrs,
 		MasterName: cfg.Redis.MasterName, DB: cfg.Redis.DB, Username: cfg.Redis.Username,
-		Password: cfg.Redis.Password, TLS: cfg.Redis.TLS, Prefix: cfg.Redis.Prefix})
+		Password: cfg.Redis.Password, TLS: cfg.Redis.TLS, Prefix: cfg.Redis.Prefix, Logger: log,
+		Timeouts: rdb.Timeouts{Dial: to.Dial, Read: to.Read, Write: to.Write, PoolWait: to.PoolWait}})
 	if err != nil {
-		if ctx.Err() == nil && errors.Is(start.Err(), context.DeadlineExceeded) {
+		var ne net.Error
+		if ctx.Err() == nil && (errors.Is(start.Err(), context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()) {
 			err = fmt.Errorf("no answer within %s", redisStartTimeout)
 		}
 		return nil, fmt.Errorf("connect to Redis %s: %w", cfg.Redis.Redacted(), err)
@@ -72,7 +77,7 @@ func Serve(ctx context.Context, cfg *config.Config, o Options) error {
 	clk := BusinessClock(cfg, o.Logger)
 	o.Logger.Info("starting", "listen", cfg.Listen, "redis", cfg.Redis.Redacted(),
 		"timezone", cfg.Timezone, "business_now", clk.Now().In(cfg.Location))
-	store, err := OpenStore(ctx, cfg)
+	store, err := OpenStore(ctx, cfg, o.Logger)
 	if err != nil {
 		return err
 	}

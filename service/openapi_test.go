@@ -59,7 +59,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	store, err := OpenStore(ctx, cfg)
+	store, err := OpenStore(ctx, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

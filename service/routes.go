@@ -26,7 +26,7 @@ func (s *Service) routes(ctx context.Context, anonymousViewers bool, figs *figur
 	events, err := httpin.New(httpin.Options{
 		Store: store, Catalog: p.catalog, Clock: p.clk, Wall: clock.Wall,
 		Limits: httpin.Limits{BodyBytes: cfg.Limits.BodyBytes, BatchEvents: cfg.Limits.BatchEvents,
-			EventsPerSecondPerToken: cfg.Limits.EventsPerSecondPerToken},
+			EventsPerSecondPerToken: cfg.Limits.EventsPerSecondPerToken, InflightBytes: cfg.Limits.InflightBytes},
 		OnStored: p.stored, Logger: s.log, Registerer: p.reg,
 	})
 	if err != nil {

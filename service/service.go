@@ -9,6 +9,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"github.com/duban-gov/duban/dashboards/figures"
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/config"
+	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/schedule"
@@ -141,9 +143,9 @@ func (s *Service) Run(ctx context.Context) error {
 		return err // "listen tcp :8080: bind: address already in use": net says it all
 	}
 	srv := &http.Server{
-		Handler:           s.handler,
+		Handler:           web.Secure(s.handler, s.log), // headers and the logger on every answer
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second, // an 8 MiB batch on a slow department link
+		ReadTimeout:       cmp.Or(s.cfg.Limits.BodyTimeout, config.DefaultBodyTimeout), // limits.body_timeout
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,

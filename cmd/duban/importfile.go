@@ -52,7 +52,7 @@ func (a *app) importFile(ctx context.Context, cfg *config.Config, file string, f
 		r, name = f, file
 	}
 	clk := service.BusinessClock(cfg, a.log)
-	store, err := service.OpenStore(ctx, cfg)
+	store, err := service.OpenStore(ctx, cfg, a.log)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ func (a *app) rank(ctx context.Context, cfg *config.Config, year int, month time
 	if m.Start(cfg.Location).After(clk.Now()) {
 		return fmt.Errorf("month %s has not begun", m) // a runtime failure: exit code 1
 	}
-	store, err := service.OpenStore(ctx, cfg)
+	store, err := service.OpenStore(ctx, cfg, a.log)
 	if err != nil {
 		return err
 	}

@@ -64,6 +64,9 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		if errors.As(err, &mbe) {
 			return nil, tooLarge(limit)
 		}
+		if bodyTimedOut(err) {
+			return nil, web.Errorf(web.Timeout, "", "the body did not arrive within the body timeout (limits.body_timeout); nothing was stored")
+		}
 		return nil, web.Errorf(web.Invalid, "", "could not read the request body: %v", err)
 	}
 	return buf.Bytes(), nil
@@ -91,10 +94,11 @@ func splitBody(body []byte, f bodyFormat, maxEvents int) ([]rawEvent, *web.Error
 	}
 	switch trimmed[0] {
 	case '[':
-		var elems []json.RawMessage
-		if err := json.Unmarshal(trimmed, &elems); err != nil {
+		if !json.Valid(trimmed) {
 			return nil, web.Errorf(web.Invalid, "", "the body is not a readable JSON array: %s", describeJSONError(trimmed))
 		}
+		// The elements are cut out of the body in place: no second copy of the batch.
+		elems := splitArray(trimmed)
 		if len(elems) > maxEvents {
 			return nil, tooMany(len(elems), maxEvents)
 		}
@@ -201,4 +205,49 @@ func startOf(b []byte) string {
 		return fmt.Sprintf("%q…", b[:n])
 	}
 	return fmt.Sprintf("%q", b)
+}
+
+// splitArray returns the elements of b, a JSON array already known to be valid, as
+// sub-slices of b.
+func splitArray(b []byte) [][]byte {
+	var out [][]byte
+	depth, start := 0, -1
+	inStr, esc := false, false
+	inner := b[1 : len(b)-1] // valid and trimmed: '[' … ']'
+	for i, c := range inner {
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case ',':
+			if depth == 0 {
+				out = append(out, bytes.TrimSpace(inner[start:i]))
+				start = -1
+				continue
+			}
+		case '"':
+			inStr = true
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		}
+		if start < 0 {
+			start = i
+		}
+	}
+	if start >= 0 {
+		out = append(out, bytes.TrimSpace(inner[start:]))
+	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -53,6 +54,8 @@ type env struct {
 	reg    *prometheus.Registry
 	stored atomic.Int64 // sum of OnStored's n
 	calls  atomic.Int64 // OnStored calls
+	// accepted holds the [case_id, event_id] pairs answered accepted so far (fuzzing).
+	accepted sync.Map
 }
 
 // newEnv starts a test server; tweak may change the options before New.

@@ -37,6 +37,10 @@ type Limits struct {
 	// burst of one second's worth (web.RateLimiter). Zero means
 	// DefaultEventsPerSecondPerToken.
 	EventsPerSecondPerToken float64
+	// InflightBytes bounds the request body bytes held at once across all requests; a
+	// request that does not fit is answered 503 with Retry-After before its body is read.
+	// Zero means DefaultInflightBytes (16 MiB). It must be at least BodyBytes.
+	InflightBytes int64
 }
 
 // Options configure a Handler. Store, Catalog and Clock are required.
@@ -71,6 +75,7 @@ type Handler struct {
 	wall     func() time.Time
 	limits   Limits
 	limiter  *web.RateLimiter
+	inflight *inflight
 	onStored func(int)
 	log      *slog.Logger
 	received *prometheus.CounterVec // nil without a Registerer
@@ -88,12 +93,18 @@ func New(o Options) (*Handler, error) {
 		return nil, errors.New("httpin: Options.Catalog is required")
 	case o.Clock == nil:
 		return nil, errors.New("httpin: Options.Clock is required")
-	case o.Limits.BodyBytes < 0, o.Limits.BatchEvents < 0,
+	case o.Limits.BodyBytes < 0, o.Limits.BatchEvents < 0, o.Limits.InflightBytes < 0,
 		o.Limits.EventsPerSecondPerToken < 0, math.IsNaN(o.Limits.EventsPerSecondPerToken):
 		return nil, fmt.Errorf("httpin: limits must not be negative: %+v", o.Limits)
 	}
 	if o.Limits.BodyBytes == 0 {
 		o.Limits.BodyBytes = DefaultBodyBytes
+	}
+	if o.Limits.InflightBytes == 0 {
+		o.Limits.InflightBytes = max(DefaultInflightBytes, o.Limits.BodyBytes)
+	}
+	if o.Limits.InflightBytes < o.Limits.BodyBytes {
+		return nil, fmt.Errorf("httpin: the in-flight budget (%d bytes) is smaller than one body (%d bytes)", o.Limits.InflightBytes, o.Limits.BodyBytes)
 	}
 	if o.Limits.BatchEvents == 0 {
 		o.Limits.BatchEvents = DefaultBatchEvents
@@ -114,6 +125,7 @@ func New(o Options) (*Handler, error) {
 		wall:     o.Wall,
 		limits:   o.Limits,
 		limiter:  web.NewRateLimiter(o.Limits.EventsPerSecondPerToken, o.Wall),
+		inflight: newInflight(o.Limits.InflightBytes),
 		onStored: o.OnStored,
 		log:      o.Logger.With("component", "httpin"),
 	}
@@ -143,6 +155,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, web.Errorf(web.Invalid, "", "Content-Encoding %s is not supported: send the body uncompressed", quote(ce)))
 		return
 	}
+	if r.ContentLength > h.limits.BodyBytes {
+		web.WriteError(w, r, tooLarge(h.limits.BodyBytes))
+		return
+	}
+	// The body's bytes are reserved until the answer is written: decoding and storing
+	// cost a few times the body, and the budget bounds them all.
+	need := reservation(r, h.limits.BodyBytes)
+	if !h.inflight.take(need) {
+		web.WriteError(w, r, busy(h.limits.InflightBytes))
+		return
+	}
+	defer h.inflight.give(need)
 	body, err := readBody(w, r, h.limits.BodyBytes)
 	if err != nil {
 		web.WriteError(w, r, err)
@@ -187,8 +211,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if !h.storeDown.Swap(true) {
 				h.log.Error("ingest_failed", "principal", p.Name, "events", len(b.valid), "err", err)
 			}
-			web.WriteError(w, r, web.Errorf(web.Unavailable, "",
-				"the event store is unavailable and nothing was accepted; retry the whole batch (events already stored are answered as duplicates)"))
+			web.WriteError(w, r, web.Unavailablef(err,
+				"the event store is unavailable and nothing was accepted; retry the whole batch after the time in Retry-After (events already stored are answered as duplicates)"))
 			return
 		}
 		if h.storeDown.Swap(false) {

@@ -97,7 +97,13 @@ func (h *Hub) originAllowed(r *http.Request) bool {
 	if err != nil || u.Host == "" {
 		return false
 	}
-	if strings.EqualFold(u.Host, r.Host) {
+	// The service's own origin is its scheme as well as its host: a page served over plain
+	// HTTP on the same host (another port's proxy, a downgraded link) is another origin.
+	own := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		own = "https"
+	}
+	if strings.EqualFold(u.Host, r.Host) && strings.EqualFold(u.Scheme, own) {
 		return true
 	}
 	return h.origins[strings.ToLower(u.Scheme+"://"+u.Host)]

@@ -114,7 +114,10 @@ func TestHTMLProvisional(t *testing.T) {
 			banners = append(banners, p)
 		}
 	}
-	if len(banners) != 1 || banners[0].attrs["role"] != "note" || !strings.Contains(banners[0].attrs["style"], "border") ||
+	// The banner's border comes from the page's one <style> element (the CSP allows no
+	// inline style attribute).
+	if len(banners) != 1 || banners[0].attrs["role"] != "note" || banners[0].attrs["style"] != "" ||
+		!strings.Contains(pageText, ".provisional { margin: 12px 0 0; padding: 8px 12px; border: 2px solid #b22222") ||
 		banners[0].text != "暂定排名：2026年3月尚未结束，数据截至 2026-03-18 10:30:00（UTC+08:00），不得作为正式结果公布。正式排名于月末后公布。" {
 		t.Errorf("banner: %+v", banners)
 	}

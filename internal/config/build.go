@@ -85,6 +85,9 @@ func (l *loader) redis(fc *fileConfig) *Error {
 	if strings.ContainsAny(r.Prefix, "{} \t\r\n") || len(r.Prefix) > 64 {
 		return &Error{Key: px.key, Message: fmt.Sprintf("%q: at most 64 characters, no braces (they would move the hash tag) and no spaces", r.Prefix)}
 	}
+	if r.Timeouts, err = redisTimeouts(fc.Redis.Timeouts); err != nil {
+		return err.(*Error)
+	}
 	l.cfg.Redis = r
 	return nil
 }
@@ -178,8 +181,7 @@ func (l *loader) limits(fc *fileConfig) *Error {
 			return err
 		}
 	}
-	l.cfg.Limits = Limits(lim)
-	return nil
+	return l.limitsMore(lim)
 }
 
 func (l *loader) rules(fc *fileConfig) *Error {

@@ -139,6 +139,11 @@ type Limits struct {
 	BodyBytes               int64   // largest accepted request body, in bytes
 	BatchEvents             int     // most events in one request
 	EventsPerSecondPerToken float64 // sustained ingest rate per token
+	// InflightBytes bounds the request body bytes taken in at once, all requests together;
+	// at least BodyBytes.
+	InflightBytes int64
+	// BodyTimeout is how long a request, body included, may take to arrive.
+	BodyTimeout time.Duration
 }
 
 // Rules is the `rules` section.

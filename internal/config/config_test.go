@@ -52,7 +52,11 @@ func TestDefaults(t *testing.T) {
 			if cfg.Redis.URL != "" || cfg.Catalog != nil || len(cfg.Auth.Tokens) != 0 || cfg.MetricsToken != nil {
 				t.Errorf("redis %+v, catalog %v, tokens %v, metrics %v: want none", cfg.Redis, cfg.Catalog, cfg.Auth.Tokens, cfg.MetricsToken)
 			}
-			want := Limits{BodyBytes: 8 << 20, BatchEvents: 10000, EventsPerSecondPerToken: 2000}
+			want := Limits{BodyBytes: 8 << 20, BatchEvents: 10000, EventsPerSecondPerToken: 2000,
+				InflightBytes: 16 << 20, BodyTimeout: time.Minute}
+			if cfg.Redis.Timeouts != (RedisTimeouts{Dial: time.Second, Read: 3 * time.Second, Write: 3 * time.Second, PoolWait: time.Second}) {
+				t.Errorf("redis timeouts %+v", cfg.Redis.Timeouts)
+			}
 			if cfg.Limits != want {
 				t.Errorf("limits %+v, want %+v", cfg.Limits, want)
 			}
@@ -86,7 +90,8 @@ func TestFullFile(t *testing.T) {
 		t.Errorf("listen %q, timezone %q", cfg.Listen, cfg.Timezone)
 	}
 	wantRedis := Redis{URL: "redis://:secret@10.0.0.5:6380/2", Mode: RedisSingle, Addrs: []string{"10.0.0.5:6380"},
-		DB: 2, Password: "secret", Prefix: "duban:"}
+		DB: 2, Password: "secret", Prefix: "duban:",
+		Timeouts: RedisTimeouts{Dial: 2 * time.Second, Read: 4 * time.Second, Write: 4 * time.Second, PoolWait: 2 * time.Second}}
 	if !reflect.DeepEqual(cfg.Redis, wantRedis) {
 		t.Errorf("redis %+v, want %+v", cfg.Redis, wantRedis)
 	}
@@ -114,7 +119,8 @@ func TestFullFile(t *testing.T) {
 	if cfg.MetricsToken == nil || !cfg.MetricsToken.Matches("scrape-me") || cfg.MetricsToken.Matches("other") {
 		t.Errorf("metrics token %v", cfg.MetricsToken)
 	}
-	if cfg.Limits != (Limits{BodyBytes: 1 << 20, BatchEvents: 500, EventsPerSecondPerToken: 12.5}) {
+	if cfg.Limits != (Limits{BodyBytes: 1 << 20, BatchEvents: 500, EventsPerSecondPerToken: 12.5,
+		InflightBytes: 16 << 20, BodyTimeout: 30 * time.Second}) {
 		t.Errorf("limits %+v", cfg.Limits)
 	}
 	if cfg.Rules != (Rules{ReportWithin: 36 * time.Hour, FaultThreshold: 5}) {
@@ -229,6 +235,10 @@ func TestErrors(t *testing.T) {
 		{"metrics token", "metrics_token: \"a\\tb\"\n", nil, "metrics_token", "spaces"},
 		{"body bytes", "limits: {body_bytes: 0}\n", nil, "limits.body_bytes", "> 0"},
 		{"batch events", "limits: {batch_events: -1}\n", nil, "limits.batch_events", "> 0"},
+		{"inflight below a body", "limits: {inflight_bytes: 1000}\n", nil, "limits.inflight_bytes", "smaller than limits.body_bytes"},
+		{"body timeout", "limits: {body_timeout: soon}\n", nil, "limits.body_timeout", "not a duration"},
+		{"redis read timeout", "redis: {timeouts: {read: 2m}}\n", nil, "redis.timeouts.read", "at most 1m"},
+		{"redis dial timeout", "redis: {timeouts: {dial: 0s}}\n", nil, "redis.timeouts.dial", "> 0"},
 		{"rate", "limits: {events_per_second_per_token: .nan}\n", nil, "limits.events_per_second_per_token", "> 0"},
 		{"report within", "rules: {report_within: 1d}\n", nil, "rules.report_within", "not a duration"},
 		{"report within zero", "rules: {report_within: 0s}\n", nil, "rules.report_within", "> 0"},

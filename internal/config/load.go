@@ -39,8 +39,9 @@ type fileConfig struct {
 }
 
 type fileRedis struct {
-	URL    string `yaml:"url"`
-	Prefix string `yaml:"prefix"`
+	URL      string            `yaml:"url"`
+	Prefix   string            `yaml:"prefix"`
+	Timeouts fileRedisTimeouts `yaml:"timeouts"`
 }
 
 type fileAuth struct {
@@ -59,6 +60,8 @@ type fileLimits struct {
 	BodyBytes               int64   `yaml:"body_bytes"`
 	BatchEvents             int     `yaml:"batch_events"`
 	EventsPerSecondPerToken float64 `yaml:"events_per_second_per_token"`
+	InflightBytes           int64   `yaml:"inflight_bytes"`
+	BodyTimeout             string  `yaml:"body_timeout"`
 }
 
 type fileRules struct {
@@ -100,8 +103,10 @@ func defaults() fileConfig {
 	return fileConfig{
 		Listen:   DefaultListen,
 		Timezone: DefaultTimezone,
+		Redis:    fileRedis{Timeouts: defaultRedisTimeouts()},
 		Limits: fileLimits{BodyBytes: DefaultBodyBytes, BatchEvents: DefaultBatchEvents,
-			EventsPerSecondPerToken: DefaultEventsPerSecondPerToken},
+			EventsPerSecondPerToken: DefaultEventsPerSecondPerToken,
+			InflightBytes:           DefaultInflightBytes, BodyTimeout: DefaultBodyTimeout.String()},
 		Rules:   fileRules{ReportWithin: DefaultReportWithin.String(), FaultThreshold: DefaultFaultThreshold},
 		Ranking: fileRanking{MinCases: DefaultMinCases, Schedule: DefaultSchedule, Weights: fileWeights(w)},
 		Supervision: fileSupervision{ReplyDays: supervision.DefaultReplyDays, ReturnDays: supervision.DefaultReturnDays,

@@ -34,6 +34,8 @@ type Redis struct {
 	// Prefix starts every key (redis.prefix, DUBAN_REDIS_PREFIX; default "duban:"), so
 	// several deployments — or parallel tests — can share one Redis.
 	Prefix string
+	// Timeouts bound every wait on Redis (`redis.timeouts`).
+	Timeouts RedisTimeouts
 }
 
 // Redacted returns the URL with its password masked, for logs and messages.

@@ -113,6 +113,7 @@ func launch(t testing.TB, bin, dir string, port int, args []string) (string, err
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
+	procs.Store(addr, &server{bin: bin, dir: dir, port: port, args: args, proc: cmd.Process, exited: exited})
 
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()

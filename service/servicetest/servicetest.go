@@ -19,6 +19,7 @@ import (
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/internal/openapitest"
 	"github.com/duban-gov/duban/internal/syncbuf"
+	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/service"
 )
 
@@ -136,7 +137,11 @@ func (in *Instance) Do(method, path, token, body string) (int, map[string]any, h
 // Serve is the Runner of `duban serve` reading its settings from env (DUBAN_CONFIG,
 // DUBAN_REDIS_URL, DUBAN_CLOCK_START, …) as the command does; DUBAN_LISTEN defaults to
 // 127.0.0.1:0.
-func Serve(env map[string]string) Runner {
+func Serve(env map[string]string) Runner { return ServeOn(env, nil) }
+
+// ServeOn is Serve on the business clock clk, a manual clock the test moves (nil: the clock
+// the settings give, as Serve).
+func ServeOn(env map[string]string, clk clock.Clock) Runner {
 	return func(ctx context.Context, logs io.Writer, onListen func(string), wrap func(http.Handler) http.Handler) int {
 		getenv := func(k string) string {
 			if v, ok := env[k]; ok || k != "DUBAN_LISTEN" {
@@ -152,13 +157,32 @@ func Serve(env map[string]string) Runner {
 			return cli.ExitConfig
 		}
 		zone.Set(cfg.Location)
-		if err := service.Serve(ctx, cfg, service.Options{Logger: log, Version: "test",
-			OnListen: onListen, WrapHandler: wrap}); err != nil {
+		o := service.Options{Logger: log, Version: "test", OnListen: onListen, WrapHandler: wrap}
+		if clk == nil {
+			err = service.Serve(ctx, cfg, o)
+		} else {
+			err = serveOn(ctx, cfg, clock.InZone(clk, cfg.Location), o)
+		}
+		if err != nil {
 			fmt.Fprintf(logs, "serve: %v\n", err)
 			return cli.ExitFailed
 		}
 		return cli.ExitOK
 	}
+}
+
+func serveOn(ctx context.Context, cfg *config.Config, clk clock.Clock, o service.Options) error {
+	store, err := service.OpenStore(ctx, cfg, o.Logger)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	o.Config, o.Store, o.Clock = cfg, store, clk
+	svc, err := service.New(ctx, o)
+	if err != nil {
+		return err
+	}
+	return svc.Run(ctx)
 }
 
 // WriteConfig writes config to a file in a temporary directory of t and returns its path.
