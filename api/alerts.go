@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/rdb"
 )
 
@@ -80,7 +80,7 @@ func (a *API) listAlerts(w http.ResponseWriter, r *http.Request) {
 // zoned returns a stored alert record with its times in the configured zone: a record an
 // earlier version stored may carry another (UTC), and the API shows every time in this one.
 func zoned(id string, doc []byte, loc *time.Location) ([]byte, error) {
-	var rec alerts.Record
+	var rec alerting.Record
 	if err := json.Unmarshal(doc, &rec); err != nil {
 		return nil, fmt.Errorf("api: decode alert %s: %w", id, err)
 	}
@@ -93,11 +93,11 @@ type alertHead struct {
 	Department string            `json:"department"`
 	Level      monitor.Level     `json:"level"`
 	Kind       monitor.AlertKind `json:"kind"`
-	State      alerts.State      `json:"state"`
+	State      alerting.State    `json:"state"`
 }
 
 func validState(s string) bool {
-	for _, v := range alerts.States {
+	for _, v := range alerting.States {
 		if string(v) == s {
 			return true
 		}
@@ -118,8 +118,8 @@ func (a *API) alertRoute(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, web.Errorf(web.NotFound, "", "POST /api/v1/alerts/{id}/ack, /resolve or /exempt"))
 		return
 	}
-	act := alerts.Action(id[i+1:])
-	if act != alerts.Ack && act != alerts.Resolve && act != alerts.Exempt {
+	act := alerting.Action(id[i+1:])
+	if act != alerting.Ack && act != alerting.Resolve && act != alerting.Exempt {
 		web.WriteError(w, r, web.Errorf(web.NotFound, "", "unknown alert action %q: ack, resolve or exempt", act))
 		return
 	}
@@ -129,9 +129,9 @@ func (a *API) alertRoute(w http.ResponseWriter, r *http.Request) {
 // readAlert reads an alert the principal may see: the stored document (for a
 // compare-and-set) and the record, with its times in the configured zone. It answers the
 // error itself.
-func (a *API) readAlert(w http.ResponseWriter, r *http.Request, id string) ([]byte, alerts.Record, bool) {
-	var rec alerts.Record
-	if _, _, _, ok := alerts.SplitID(id); !ok {
+func (a *API) readAlert(w http.ResponseWriter, r *http.Request, id string) ([]byte, alerting.Record, bool) {
+	var rec alerting.Record
+	if _, _, _, ok := alerting.SplitID(id); !ok {
 		web.WriteError(w, r, web.Errorf(web.Invalid, "id", "not an alert id"))
 		return nil, rec, false
 	}
@@ -166,7 +166,7 @@ const maxNoteBytes = 16 << 10
 
 // actOnAlert performs a supervisor's ack, resolve or exempt, with a compare-and-set on the
 // record (a concurrent change is retried on the fresh record), and writes the audit log.
-func (a *API) actOnAlert(w http.ResponseWriter, r *http.Request, id string, act alerts.Action) {
+func (a *API) actOnAlert(w http.ResponseWriter, r *http.Request, id string, act alerting.Action) {
 	p, ok := web.Require(w, r, web.Supervisor)
 	if !ok {
 		return
@@ -193,12 +193,12 @@ func (a *API) actOnAlert(w http.ResponseWriter, r *http.Request, id string, act 
 		}
 		now := a.o.Clock.Now().In(a.o.Rules().Loc)
 		oldState, wasCounting, wasSuperseded := rec.State, rec.Counts(), rec.Superseded()
-		changed, err := alerts.Apply(&rec, act, p.Name, body.Note, now)
+		changed, err := alerting.Apply(&rec, act, p.Name, body.Note, now)
 		switch {
-		case errors.Is(err, alerts.ErrNoteRequired):
+		case errors.Is(err, alerting.ErrNoteRequired):
 			web.WriteError(w, r, web.Errorf(web.Invalid, "note", "%v", err))
 			return
-		case errors.Is(err, alerts.ErrState):
+		case errors.Is(err, alerting.ErrState):
 			web.WriteError(w, r, web.Errorf(web.Conflict, "state", "%v", err))
 			return
 		case err != nil:

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/duban-gov/duban/alerts"
+	"github.com/duban-gov/duban/monitor/alerting"
 
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/web"
@@ -129,7 +129,7 @@ func (a *API) putCalendar(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, calendarError(err))
 		return
 	}
-	if err := engine.ResolveSystemAlert(r.Context(), a.o.Store, alerts.CalendarMissingID(year), alerts.Closed,
+	if err := engine.ResolveSystemAlert(r.Context(), a.o.Store, alerting.CalendarMissingID(year), alerting.Closed,
 		a.o.Clock.Now().In(a.o.Rules().Loc), a.o.Wall()); err != nil {
 		web.WriteError(w, r, err)
 		return

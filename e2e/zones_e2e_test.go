@@ -14,13 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/dashboards/ranking"
 	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/internal/testalertmanager"
 	"github.com/duban-gov/duban/internal/testredis"
 	"github.com/duban-gov/duban/internal/testzone"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
@@ -276,7 +276,7 @@ func checkZoneEverywhere(t *testing.T, loc *time.Location, envZone, config strin
 	if _, err := store.Audit(ctx, rdb.AuditEntry{At: old, Actor: "admin", Action: "calendar_load", Target: "2026"}); err != nil {
 		t.Fatal(err)
 	}
-	sys := alerts.Record{ID: alerts.CalendarMissingID(2031), Kind: monitor.CalendarMissing,
+	sys := alerting.Record{ID: alerting.CalendarMissingID(2031), Kind: monitor.CalendarMissing,
 		Level: monitor.CalendarMissing.Level(), Year: 2031, Instant: old, FiredAt: old, Message: "2031年节假日安排未加载"}
 	sys.Fire(old)
 	doc, _ := json.Marshal(&sys)

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
 )
@@ -66,15 +66,15 @@ func (f *fire) settle() {
 	f.t.Fatal("does not settle")
 }
 
-func (f *fire) records(caseID string) map[string]alerts.Record {
+func (f *fire) records(caseID string) map[string]alerting.Record {
 	f.t.Helper()
 	docs, err := f.store.CaseAlerts(context.Background(), caseID)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	out := make(map[string]alerts.Record)
+	out := make(map[string]alerting.Record)
 	for _, d := range docs {
-		var r alerts.Record
+		var r alerting.Record
 		if err := json.Unmarshal(d.Doc, &r); err != nil {
 			f.t.Fatal(err)
 		}
@@ -83,8 +83,8 @@ func (f *fire) records(caseID string) map[string]alerts.Record {
 	return out
 }
 
-func (f *fire) ofKind(caseID string, kind monitor.AlertKind) []alerts.Record {
-	var out []alerts.Record
+func (f *fire) ofKind(caseID string, kind monitor.AlertKind) []alerting.Record {
+	var out []alerting.Record
 	for _, r := range f.records(caseID) {
 		if r.Kind == kind {
 			out = append(out, r)
@@ -137,7 +137,7 @@ func timeAlertsFireOnce(t *testing.T, store *rdb.Store) {
 	}
 	f.tick(next)
 	yellow := f.ofKind("t1", monitor.DecisionDue)
-	if len(yellow) != 1 || yellow[0].State != alerts.Firing || !yellow[0].FiredAt.Equal(next) || !yellow[0].Instant.Equal(next) {
+	if len(yellow) != 1 || yellow[0].State != alerting.Firing || !yellow[0].FiredAt.Equal(next) || !yellow[0].Instant.Equal(next) {
 		t.Fatalf("decision_due at its instant: %+v", yellow)
 	}
 	if lv := f.state("t1").Level; lv != monitor.Yellow {
@@ -185,7 +185,7 @@ func timeAlertsFireOnce(t *testing.T, store *rdb.Store) {
 	f.ingest(dec)
 	f.settle()
 	for _, r := range f.records("t1") {
-		if r.State != alerts.Resolved || r.Resolution != alerts.Closed || !r.Counts() {
+		if r.State != alerting.Resolved || r.Resolution != alerting.Closed || !r.Counts() {
 			t.Errorf("%s after the decision: %s/%s", r.ID, r.State, r.Resolution)
 		}
 	}
@@ -278,7 +278,7 @@ func TestLateReportedSuspensionSupersedes(t *testing.T) {
 	f.ingest(sus)
 	f.settle()
 	red := f.ofKind("sup", monitor.PromiseOverdue)
-	if len(red) != 1 || red[0].State != alerts.Resolved || red[0].Resolution != alerts.Superseded || red[0].Counts() {
+	if len(red) != 1 || red[0].State != alerting.Resolved || red[0].Resolution != alerting.Superseded || red[0].Counts() {
 		t.Fatalf("superseded alert: %+v", red)
 	}
 	counts, _ := f.store.FaultCounts(context.Background(), 2026)
@@ -303,13 +303,13 @@ func TestThreeFaultsRaiseFaultThreshold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := alerts.FaultThresholdID(2026, "env", "wang.wu")
+	want := alerting.FaultThresholdID(2026, "env", "wang.wu")
 	if len(sys) != 1 || sys[0].ID != want {
 		t.Fatalf("system alerts %v, want %s", sys, want)
 	}
-	var rec alerts.Record
+	var rec alerting.Record
 	_ = json.Unmarshal(sys[0].Doc, &rec)
-	if rec.Kind != monitor.FaultThreshold || rec.State != alerts.Firing || rec.Handler != "wang.wu" || rec.Year != 2026 {
+	if rec.Kind != monitor.FaultThreshold || rec.State != alerting.Firing || rec.Handler != "wang.wu" || rec.Year != 2026 {
 		t.Errorf("fault_threshold: %+v", rec)
 	}
 	// People read the message: the department by its name, not its code.
@@ -325,7 +325,7 @@ func TestThreeFaultsRaiseFaultThreshold(t *testing.T) {
 	// the fault_threshold alert is superseded.
 	red := f.ofKind("ft1", monitor.PromiseOverdue)[0]
 	old, _, _ := f.store.Alert(ctx, red.ID)
-	changed, err := alerts.Apply(&red, alerts.Exempt, "supervisor", "复核：系统故障导致", f.clock.Now())
+	changed, err := alerting.Apply(&red, alerting.Exempt, "supervisor", "复核：系统故障导致", f.clock.Now())
 	if err != nil || !changed {
 		t.Fatal(err)
 	}
@@ -345,7 +345,7 @@ func TestThreeFaultsRaiseFaultThreshold(t *testing.T) {
 	}
 	doc2, _, _ := f.store.Alert(ctx, want)
 	_ = json.Unmarshal(doc2, &rec)
-	if rec.State != alerts.Resolved || rec.Resolution != alerts.Superseded {
+	if rec.State != alerting.Resolved || rec.Resolution != alerting.Superseded {
 		t.Errorf("fault_threshold after the exemption: %s/%s", rec.State, rec.Resolution)
 	}
 	rep := engine.Accountability(2026, counts, 3)
@@ -357,7 +357,7 @@ func TestThreeFaultsRaiseFaultThreshold(t *testing.T) {
 	f.settle()
 	doc3, _, _ := f.store.Alert(ctx, want)
 	_ = json.Unmarshal(doc3, &rec)
-	if rec.State != alerts.Firing {
+	if rec.State != alerting.Firing {
 		t.Errorf("fault_threshold back at the threshold: %s/%s", rec.State, rec.Resolution)
 	}
 	if sys, _ := f.store.SystemAlerts(ctx); len(sys) != 1 {
@@ -377,7 +377,7 @@ func TestAlertStreamCarriesEveryChangeInOrder(t *testing.T) {
 	}
 	var kinds []string
 	for _, e := range entries {
-		var r alerts.Record
+		var r alerting.Record
 		_ = json.Unmarshal(e.Doc, &r)
 		kinds = append(kinds, string(r.Kind)+"/"+string(r.State))
 	}
@@ -485,7 +485,7 @@ func TestThreeEnginesFireEachAlertOnce(t *testing.T) {
 			break
 		}
 		for _, e := range batch {
-			var r alerts.Record
+			var r alerting.Record
 			_ = json.Unmarshal(e.Doc, &r)
 			if r.Revision == 1 && r.CaseID != "" {
 				fired[r.ID]++

@@ -11,9 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/internal/codec"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/deadline"
 	"github.com/duban-gov/duban/rdb"
@@ -227,7 +227,7 @@ func (a *Applier) Apply(ctx context.Context, ids []string) error {
 }
 
 // prepare folds one snapshot and builds its commit: the state, the alert records the fold
-// implies (alerts.Merge: each fires once, by its key), the case's level from its open
+// implies (alerting.Merge: each fires once, by its key), the case's level from its open
 // alerts, the fault counts that changed, and the transitions for the outbox.
 func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.Commit, error) {
 	a.folds.Add(1)
@@ -263,8 +263,8 @@ func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.C
 		// when it changes, not with old and new times in two zones.
 		changed[i].InZone(rules.Loc)
 	}
-	faults := alerts.Faults(all, rules.Loc)
-	var oldFaults map[string]alerts.Fault
+	faults := alerting.Faults(all, rules.Loc)
+	var oldFaults map[string]alerting.Fault
 	if snap.Faults != nil {
 		if err := codec.Unmarshal(snap.Faults, &oldFaults); err != nil {
 			return rdb.Commit{}, fmt.Errorf("engine: decode faults of %s: %w", snap.CaseID, err)
@@ -324,7 +324,7 @@ func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.C
 		}
 		c.Transitions = append(c.Transitions, t)
 	}
-	for _, d := range alerts.DiffFaults(oldFaults, faults) {
+	for _, d := range alerting.DiffFaults(oldFaults, faults) {
 		t := base
 		t.Type, t.Fault = TFault, &d
 		c.Transitions = append(c.Transitions, t)
@@ -338,7 +338,7 @@ func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.C
 }
 
 // overdueUndecided reports whether a promise_overdue record stands (not superseded).
-func overdueUndecided(all []alerts.Record) bool {
+func overdueUndecided(all []alerting.Record) bool {
 	for i := range all {
 		if all[i].Kind == monitor.PromiseOverdue && !all[i].Superseded() {
 			return true

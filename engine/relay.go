@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/internal/codec"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/rdb"
 )
@@ -122,10 +122,10 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	total := 0
-	drops := make(map[alerts.Fault]bool) // handlers whose counts changed: checked once a round
+	drops := make(map[alerting.Fault]bool) // handlers whose counts changed: checked once a round
 	for p, entries := range heads {
 		b := r.o.Store.NewRelayBatch()
-		pd := make(map[alerts.Fault]bool)
+		pd := make(map[alerting.Fault]bool)
 		for _, e := range entries {
 			ts, err := DecodeOutboxEntry(e)
 			if err != nil {
@@ -199,7 +199,7 @@ func DecodeOutboxEntry(e rdb.OutboxEntry) ([]Transition, error) {
 }
 
 // ops turns one transition into relay operations.
-func (r *Relay) ops(b *rdb.RelayBatch, t *Transition, drops map[alerts.Fault]bool) error {
+func (r *Relay) ops(b *rdb.RelayBatch, t *Transition, drops map[alerting.Fault]bool) error {
 	figures(b, t, r.o.Loc)
 	switch t.Type {
 	case TAlert:
@@ -233,10 +233,10 @@ func (r *Relay) ops(b *rdb.RelayBatch, t *Transition, drops map[alerts.Fault]boo
 }
 
 // faultThreshold is the alert a handler gets on reaching the threshold in a year.
-func (r *Relay) faultThreshold(f alerts.Fault) alerts.Record {
+func (r *Relay) faultThreshold(f alerting.Fault) alerting.Record {
 	now := r.o.Clock.Now().In(r.o.Loc)
-	rec := alerts.Record{
-		ID: alerts.FaultThresholdID(f.Year, f.Department, f.Handler), Kind: monitor.FaultThreshold,
+	rec := alerting.Record{
+		ID: alerting.FaultThresholdID(f.Year, f.Department, f.Handler), Kind: monitor.FaultThreshold,
 		Level: monitor.FaultThreshold.Level(), Department: f.Department, Handler: f.Handler,
 		Year: f.Year, Instant: now, FiredAt: now, Faults: r.o.FaultThreshold,
 		Message: fmt.Sprintf("承办人 %s（%s）%d年度过错已达%d次，不得定为称职", f.Handler, r.deptName(f.Department), f.Year, r.o.FaultThreshold),
@@ -258,10 +258,10 @@ func (r *Relay) deptName(code string) string {
 }
 
 // CalendarMissingAlert is the alert raised once for a year whose calendar is not loaded.
-func CalendarMissingAlert(year int, now time.Time, loc *time.Location) alerts.Record {
+func CalendarMissingAlert(year int, now time.Time, loc *time.Location) alerting.Record {
 	now = now.In(loc)
-	rec := alerts.Record{
-		ID: alerts.CalendarMissingID(year), Kind: monitor.CalendarMissing,
+	rec := alerting.Record{
+		ID: alerting.CalendarMissingID(year), Kind: monitor.CalendarMissing,
 		Level: monitor.CalendarMissing.Level(), Year: year, Instant: now, FiredAt: now,
 		Message: strconv.Itoa(year) + "年节假日安排未加载，相关期限暂按周末及法定节日固定日期推算，请管理员加载该年度日历",
 	}
@@ -272,22 +272,22 @@ func CalendarMissingAlert(year int, now time.Time, loc *time.Location) alerts.Re
 // dropBelow keeps a handler's fault_threshold alert in line with the year's count: resolved
 // as superseded when exemptions or superseded alerts took the count back below the
 // threshold, reopened (the same alert: once per handler and year) when it reaches it again.
-func (r *Relay) dropBelow(ctx context.Context, f alerts.Fault) error {
+func (r *Relay) dropBelow(ctx context.Context, f alerting.Fault) error {
 	counts, err := r.o.Store.FaultCounts(ctx, f.Year)
 	if err != nil {
 		return err
 	}
-	id := alerts.FaultThresholdID(f.Year, f.Department, f.Handler)
+	id := alerting.FaultThresholdID(f.Year, f.Department, f.Handler)
 	now := r.o.Clock.Now().In(r.o.Loc)
 	if counts[rdb.HandlerFaultField(f.Department, f.Handler)] < int64(r.o.FaultThreshold) {
-		return ResolveSystemAlert(ctx, r.o.Store, id, alerts.Superseded, now, r.o.Wall())
+		return ResolveSystemAlert(ctx, r.o.Store, id, alerting.Superseded, now, r.o.Wall())
 	}
 	for range maxConflicts {
 		old, ok, err := r.o.Store.Alert(ctx, id)
 		if err != nil || !ok {
 			return err
 		}
-		var rec alerts.Record
+		var rec alerting.Record
 		if err := json.Unmarshal(old, &rec); err != nil {
 			return fmt.Errorf("engine: decode alert %s: %w", id, err)
 		}
@@ -310,13 +310,13 @@ func (r *Relay) dropBelow(ctx context.Context, f alerts.Fault) error {
 // ResolveSystemAlert resolves an open system alert (a calendar year loaded: closed; a count
 // back under the threshold: superseded). A missing or already closed alert is left alone.
 // now is business time in the configured zone, and the record is put in now's zone whole.
-func ResolveSystemAlert(ctx context.Context, store *rdb.Store, id string, res alerts.Resolution, now, wall time.Time) error {
+func ResolveSystemAlert(ctx context.Context, store *rdb.Store, id string, res alerting.Resolution, now, wall time.Time) error {
 	for range maxConflicts {
 		old, ok, err := store.Alert(ctx, id)
 		if err != nil || !ok {
 			return err
 		}
-		var rec alerts.Record
+		var rec alerting.Record
 		if err := json.Unmarshal(old, &rec); err != nil {
 			return fmt.Errorf("engine: decode alert %s: %w", id, err)
 		}

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/rdb"
 )
 
@@ -16,8 +16,8 @@ import (
 // relays.
 func TestOutboxEntryCarriesRecordsAsStored(t *testing.T) {
 	t.Parallel()
-	rec := alerts.Record{ID: "c1~promise_overdue:2026-03-17", Kind: monitor.PromiseOverdue, Level: monitor.Red,
-		State: alerts.Firing, CaseID: "c1", Department: "env", Instant: at("2026-03-18 00:00"),
+	rec := alerting.Record{ID: "c1~promise_overdue:2026-03-17", Kind: monitor.PromiseOverdue, Level: monitor.Red,
+		State: alerting.Firing, CaseID: "c1", Department: "env", Instant: at("2026-03-18 00:00"),
 		FiredAt: at("2026-03-18 00:00").Add(3 * time.Millisecond), Message: "已超过承诺期限"}
 	doc := []byte(`{"id":"c1~promise_overdue:2026-03-17",  "kind":"promise_overdue","level":"red","state":"firing","department":"env","instant":"2026-03-18T00:00:00+08:00","fired_at":"2026-03-18T00:00:00.003+08:00"}`)
 	var tr engine.Transition
@@ -40,7 +40,7 @@ func TestOutboxEntryCarriesRecordsAsStored(t *testing.T) {
 		if got.Type != engine.TAlert || string(got.AlertDoc) != string(doc) {
 			t.Errorf("%s: alert document %q, want it as stored", name, got.AlertDoc)
 		}
-		if a := got.Alert; a == nil || a.Kind != monitor.PromiseOverdue || a.State != alerts.Firing ||
+		if a := got.Alert; a == nil || a.Kind != monitor.PromiseOverdue || a.State != alerting.Firing ||
 			a.Department != "env" || !a.FiredAt.Equal(rec.FiredAt) || !a.Instant.Equal(rec.Instant) {
 			t.Errorf("%s: facts %+v", name, got.Alert)
 		}

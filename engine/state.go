@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/internal/codec"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/deadline"
 	"github.com/duban-gov/duban/monitor/workday"
 )
@@ -108,17 +108,17 @@ func retracted(evs []monitor.Event, id string) bool {
 }
 
 // WithRecords merges the alerts the fold implies into the case's alert records (keyed by
-// alert key; see alerts.Merge) and sets the case's level and alert ids from the result. It
+// alert key; see alerting.Merge) and sets the case's level and alert ids from the result. It
 // returns every record and the changed ones.
-func (c *CaseState) WithRecords(records map[string]alerts.Record, now time.Time) (all, changed []alerts.Record) {
-	all, changed = alerts.Merge(alerts.Case{CaseID: c.CaseID, Department: c.Department, Matter: c.Matter},
+func (c *CaseState) WithRecords(records map[string]alerting.Record, now time.Time) (all, changed []alerting.Record) {
+	all, changed = alerting.Merge(alerting.Case{CaseID: c.CaseID, Department: c.Department, Matter: c.Matter},
 		records, c.Result.Alerts, now)
-	c.Level = alerts.CaseLevel(all)
+	c.Level = alerting.CaseLevel(all)
 	c.Alerts = make([]string, 0, len(all))
 	for i := range all {
 		// A superseded alert stays in the history (GET /alerts?case_id=) but no longer
 		// describes the case, so the case's state stays a function of its event set.
-		if r := &all[i]; !(r.State == alerts.Resolved && r.Resolution == alerts.Superseded) {
+		if r := &all[i]; !(r.State == alerting.Resolved && r.Resolution == alerting.Superseded) {
 			c.Alerts = append(c.Alerts, r.ID)
 		}
 	}
@@ -126,13 +126,13 @@ func (c *CaseState) WithRecords(records map[string]alerts.Record, now time.Time)
 }
 
 // DecodeRecords decodes stored alert records (key → JSON) keyed by alert key.
-func DecodeRecords(caseID string, docs map[string][]byte) (map[string]alerts.Record, error) {
+func DecodeRecords(caseID string, docs map[string][]byte) (map[string]alerting.Record, error) {
 	if len(docs) == 0 {
 		return nil, nil
 	}
-	out := make(map[string]alerts.Record, len(docs))
+	out := make(map[string]alerting.Record, len(docs))
 	for k, v := range docs {
-		var r alerts.Record
+		var r alerting.Record
 		if err := codec.Unmarshal(v, &r); err != nil {
 			return nil, fmt.Errorf("engine: decode alert %s of %s: %w", k, caseID, err)
 		}

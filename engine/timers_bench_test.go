@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/workday"
 	"github.com/duban-gov/duban/rdb"
@@ -327,7 +327,7 @@ func BenchmarkTimerLag(b *testing.B) {
 					b.Fatal(err)
 				}
 				for _, d := range docs {
-					var r alerts.Record
+					var r alerting.Record
 					_ = json.Unmarshal(d.Doc, &r)
 					if r.Due != nil {
 						lags = append(lags, float64(r.FiredAt.Sub(r.Instant))/rate/float64(time.Millisecond))

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/internal/codec"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/deadline"
 )
 
@@ -56,21 +56,21 @@ type Transition struct {
 	// entry's own field (rdb.OutboxEntry.Alerts), and the relay puts it on the alert stream
 	// as it is, never decoding and encoding a record again on the midnight-burst path.
 	// Facts are what the relay's figures read of it. SetAlert sets all three.
-	Alert     *alerts.Record  `json:"-"`
-	AlertDoc  json.RawMessage `json:"-"`
-	Facts     *AlertFacts     `json:"facts,omitempty"`
-	Scheduled bool            `json:"scheduled,omitempty"` // TAlert: fired by a threshold
-	New       bool            `json:"new,omitempty"`       // TAlert: the alert fired now
-	// TAlert: whether the record counted (alerts.Record.Counts) and was open before.
-	WasCounting   bool               `json:"was_counting,omitempty"`
-	WasOpen       bool               `json:"was_open,omitempty"`
-	WasSuperseded bool               `json:"was_superseded,omitempty"`
-	Fault         *alerts.FaultDelta `json:"fault,omitempty"`
-	Year          int                `json:"year,omitempty"`
+	Alert     *alerting.Record `json:"-"`
+	AlertDoc  json.RawMessage  `json:"-"`
+	Facts     *AlertFacts      `json:"facts,omitempty"`
+	Scheduled bool             `json:"scheduled,omitempty"` // TAlert: fired by a threshold
+	New       bool             `json:"new,omitempty"`       // TAlert: the alert fired now
+	// TAlert: whether the record counted (alerting.Record.Counts) and was open before.
+	WasCounting   bool                 `json:"was_counting,omitempty"`
+	WasOpen       bool                 `json:"was_open,omitempty"`
+	WasSuperseded bool                 `json:"was_superseded,omitempty"`
+	Fault         *alerting.FaultDelta `json:"fault,omitempty"`
+	Year          int                  `json:"year,omitempty"`
 }
 
 // SetAlert makes t a TAlert transition of r, whose stored JSON is doc (nil: encode r).
-func (t *Transition) SetAlert(r *alerts.Record, doc []byte) error {
+func (t *Transition) SetAlert(r *alerting.Record, doc []byte) error {
 	if doc == nil {
 		var err error
 		if doc, err = codec.Marshal(r); err != nil {
@@ -83,23 +83,23 @@ func (t *Transition) SetAlert(r *alerts.Record, doc []byte) error {
 
 // AlertFacts are the fields of an alert record that the figures count by.
 type AlertFacts struct {
-	Kind       monitor.AlertKind `json:"kind"`
-	Level      monitor.Level     `json:"level"`
-	State      alerts.State      `json:"state"`
-	Resolution alerts.Resolution `json:"resolution,omitempty"`
-	Department string            `json:"department,omitempty"`
-	Instant    time.Time         `json:"instant"`
-	FiredAt    time.Time         `json:"fired_at"`
+	Kind       monitor.AlertKind   `json:"kind"`
+	Level      monitor.Level       `json:"level"`
+	State      alerting.State      `json:"state"`
+	Resolution alerting.Resolution `json:"resolution,omitempty"`
+	Department string              `json:"department,omitempty"`
+	Instant    time.Time           `json:"instant"`
+	FiredAt    time.Time           `json:"fired_at"`
 }
 
-func factsOf(r *alerts.Record) *AlertFacts {
+func factsOf(r *alerting.Record) *AlertFacts {
 	return &AlertFacts{Kind: r.Kind, Level: r.Level, State: r.State, Resolution: r.Resolution,
 		Department: r.Department, Instant: r.Instant, FiredAt: r.FiredAt}
 }
 
 // record is a record with just the facts set (for the figures, which read no more).
-func (f *AlertFacts) record() *alerts.Record {
-	return &alerts.Record{Kind: f.Kind, Level: f.Level, State: f.State, Resolution: f.Resolution,
+func (f *AlertFacts) record() *alerting.Record {
+	return &alerting.Record{Kind: f.Kind, Level: f.Level, State: f.State, Resolution: f.Resolution,
 		Department: f.Department, Instant: f.Instant, FiredAt: f.FiredAt}
 }
 

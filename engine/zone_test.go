@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/testzone"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
 )
@@ -115,7 +115,7 @@ func TestChangedRecordIsRewrittenInTheConfiguredZone(t *testing.T) {
 	h.drain()
 	doc := overdue()
 	v := testzone.JSON(t, "changed record", doc, shanghai, 6).(map[string]any)
-	if v["state"] != string(alerts.Resolved) || v["fired_at"] != "2026-03-20T09:00:00+08:00" {
+	if v["state"] != string(alerting.Resolved) || v["fired_at"] != "2026-03-20T09:00:00+08:00" {
 		t.Errorf("changed record: %s", doc)
 	}
 	entries, err := h.store.Outbox(ctx, rdb.Partition("old"), "", 100)
@@ -145,14 +145,14 @@ func TestResolvedSystemAlertIsRewrittenInTheZone(t *testing.T) {
 	if _, err := store.RaiseSystemAlert(ctx, rec.ID, doc, time.Unix(1_800_000_000, 0)); err != nil {
 		t.Fatal(err)
 	}
-	if err := engine.ResolveSystemAlert(ctx, store, rec.ID, alerts.Closed, at("2026-03-20 09:00"), time.Unix(1_800_000_000, 0)); err != nil {
+	if err := engine.ResolveSystemAlert(ctx, store, rec.ID, alerting.Closed, at("2026-03-20 09:00"), time.Unix(1_800_000_000, 0)); err != nil {
 		t.Fatal(err)
 	}
 	got, _, err := store.Alert(ctx, rec.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := testzone.JSON(t, "resolved", got, shanghai, 5).(map[string]any); v["state"] != string(alerts.Resolved) {
+	if v := testzone.JSON(t, "resolved", got, shanghai, 5).(map[string]any); v["state"] != string(alerting.Resolved) {
 		t.Errorf("not resolved: %s", got)
 	}
 }

@@ -16,7 +16,7 @@ import (
 // promises at least 7 days of replay (docs/api.md); a day more covers a trim that is approximate.
 const AlertStreamKeep = 8 * 24 * time.Hour
 
-// idSep joins a case id and an alert key in an alert id (alerts.Sep; a character case ids
+// idSep joins a case id and an alert key in an alert id (alerting.Sep; a character case ids
 // cannot contain). System alerts' ids start with it.
 const idSep = "~"
 

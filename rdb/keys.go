@@ -80,7 +80,7 @@ func (k keys) calendars() string { return k.prefix + "calendars" }
 // wait for their fallback poll.
 func (k keys) wake() string { return k.prefix + "wake" }
 
-// alerts: HASH alert key → alert record JSON (alerts.Record) of one case, written by the
+// alerts: HASH alert key → alert record JSON (alerting.Record) of one case, written by the
 // commit script with the case state (so an alert fires once: its key exists or it does not)
 // and by supervisors' actions. Kept for the life of the deployment: the history.
 func (k keys) alerts(caseID string) string { return k.tag(Partition(caseID)) + "al:" + caseID }

@@ -9,11 +9,11 @@ import (
 
 	"github.com/robfig/cron/v3"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/dashboards/figures"
 	"github.com/duban-gov/duban/dashboards/ranking"
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/config"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/schedule"
@@ -73,7 +73,7 @@ func jobs(cfg *config.Config, store *rdb.Store, clk clock.Clock, cals *engine.Ca
 				if err != nil {
 					return err
 				}
-				_, err = store.RaiseSystemAlert(ctx, alerts.CalendarMissingID(next), doc, clock.Wall())
+				_, err = store.RaiseSystemAlert(ctx, alerting.CalendarMissingID(next), doc, clock.Wall())
 				return err
 			}},
 	}, nil

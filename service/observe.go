@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/metrics"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -66,9 +66,9 @@ func sharedFigures(ctx context.Context, store *rdb.Store, cals *engine.Calendars
 	// counted here. calendar_missing belongs to no department: department="".
 	for _, d := range g.SystemAlerts {
 		var r struct {
-			Level      string       `json:"level"`
-			State      alerts.State `json:"state"`
-			Department string       `json:"department"`
+			Level      string         `json:"level"`
+			State      alerting.State `json:"state"`
+			Department string         `json:"department"`
 		}
 		if json.Unmarshal(d.Doc, &r) == nil && r.State.Open() {
 			sh.AlertsOpen[[2]string{r.Department, r.Level}]++

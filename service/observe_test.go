@@ -9,10 +9,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/deadline"
 	"github.com/duban-gov/duban/monitor/workday"
@@ -31,8 +31,8 @@ func TestObserveCountsLagAndApplyLatency(t *testing.T) {
 		t.Fatal(err)
 	}
 	due := time.Date(2026, 3, 18, 0, 0, 0, 0, time.UTC)
-	alert := func(firedAfter time.Duration) *alerts.Record {
-		return &alerts.Record{Kind: monitor.PromiseOverdue, Level: monitor.Red, Department: "env",
+	alert := func(firedAfter time.Duration) *alerting.Record {
+		return &alerting.Record{Kind: monitor.PromiseOverdue, Level: monitor.Red, Department: "env",
 			Due: &deadline.Deadline{At: due}, Instant: due, FiredAt: due.Add(firedAfter)}
 	}
 	now := due.Add(time.Second)
@@ -103,7 +103,7 @@ func TestObserveMeasuresRealTimeOnAFastClock(t *testing.T) {
 	c := rdb.Commit{
 		Received: []time.Time{now.Add(-5 * time.Minute)},
 		Transitions: []any{engine.Transition{Type: engine.TAlert, New: true, Scheduled: true,
-			Alert: &alerts.Record{Kind: monitor.PromiseOverdue, Level: monitor.Red, Department: "env",
+			Alert: &alerting.Record{Kind: monitor.PromiseOverdue, Level: monitor.Red, Department: "env",
 				Due: &deadline.Deadline{At: due}, Instant: due, FiredAt: fired}}},
 	}
 	observe(m, &c, clk.RealSince)
@@ -137,14 +137,14 @@ func TestSharedFiguresCountOpenSystemAlerts(t *testing.T) {
 	}
 	now := time.Date(2026, 12, 20, 9, 0, 0, 0, time.UTC)
 	missing := engine.CalendarMissingAlert(2027, now, time.UTC)
-	ft := alerts.Record{ID: alerts.FaultThresholdID(2026, "env", "li.si"), Kind: monitor.FaultThreshold,
+	ft := alerting.Record{ID: alerting.FaultThresholdID(2026, "env", "li.si"), Kind: monitor.FaultThreshold,
 		Level: monitor.FaultThreshold.Level(), Department: "env", Handler: "li.si", Year: 2026, Instant: now, FiredAt: now}
 	ft.Fire(now)
-	old := alerts.Record{ID: alerts.CalendarMissingID(2025), Kind: monitor.CalendarMissing,
+	old := alerting.Record{ID: alerting.CalendarMissingID(2025), Kind: monitor.CalendarMissing,
 		Level: monitor.CalendarMissing.Level(), Year: 2025, Instant: now, FiredAt: now}
 	old.Fire(now)
-	old.SystemResolve(alerts.Closed, now)
-	for _, r := range []alerts.Record{missing, ft, old} {
+	old.SystemResolve(alerting.Closed, now)
+	for _, r := range []alerting.Record{missing, ft, old} {
 		doc, _ := json.Marshal(&r)
 		if _, err := store.RaiseSystemAlert(ctx, r.ID, doc, now); err != nil {
 			t.Fatal(err)

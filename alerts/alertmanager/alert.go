@@ -19,8 +19,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 )
 
 // System is the value of the `system` label of every forwarded alert: the same as the
@@ -62,17 +62,17 @@ func (h Handlers) pseudonym(handler string) string {
 
 // id is the alert_id label: the alert's id, except that a fault_threshold alert's id ends
 // with its handler's name, replaced by a pseudonym unless names are sent.
-func (h Handlers) id(r *alerts.Record) string {
+func (h Handlers) id(r *alerting.Record) string {
 	if h.Send || r.Kind != monitor.FaultThreshold || r.Handler == "" {
 		return r.ID
 	}
-	return alerts.FaultThresholdID(r.Year, r.Department, h.pseudonym(r.Handler))
+	return alerting.FaultThresholdID(r.Year, r.Department, h.pseudonym(r.Handler))
 }
 
 // message is the summary and description: the alert's Chinese message, except that a
 // fault_threshold alert's message names its handler and is written anew without the name
 // unless names are sent. The messages of the other kinds name cases, never people.
-func (h Handlers) message(r *alerts.Record) string {
+func (h Handlers) message(r *alerting.Record) string {
 	if h.Send || r.Kind != monitor.FaultThreshold {
 		return r.Message
 	}
@@ -114,7 +114,7 @@ func CaseLink(caseID string) string { return "/api/v1/cases/" + url.PathEscape(c
 // duban stops resending it Alertmanager resolves it by itself; an ended one gets the time it
 // was resolved or exempted. Neither is later than now (wall time), so that an alert ended
 // on a business clock running ahead of the wall clock still reads as ended.
-func FromRecord(r *alerts.Record, now time.Time, validFor time.Duration, h Handlers) Alert {
+func FromRecord(r *alerting.Record, now time.Time, validFor time.Duration, h Handlers) Alert {
 	labels := map[string]string{
 		"alertname": string(r.Kind), "severity": Severity(r.Level), "level": string(r.Level),
 		"system": System, "alert_id": h.id(r),
@@ -162,8 +162,8 @@ func FromRecord(r *alerts.Record, now time.Time, validFor time.Duration, h Handl
 
 // decode reads an alert record from the stream, with its times in loc (a record stored by
 // an earlier version may carry another zone).
-func decode(doc []byte, loc *time.Location) (*alerts.Record, error) {
-	var r alerts.Record
+func decode(doc []byte, loc *time.Location) (*alerting.Record, error) {
+	var r alerting.Record
 	if err := json.Unmarshal(doc, &r); err != nil {
 		return nil, fmt.Errorf("alertmanager: decode alert: %w", err)
 	}

@@ -15,11 +15,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/alerts/alertmanager"
 	"github.com/duban-gov/duban/internal/testalertmanager"
 	"github.com/duban-gov/duban/internal/testzone"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/deadline"
 	"github.com/duban-gov/duban/monitor/workday"
 	"github.com/duban-gov/duban/rdb"
@@ -28,16 +28,16 @@ import (
 
 var cst = time.FixedZone("CST", 8*3600)
 
-func record(caseID, dept string, kind monitor.AlertKind) alerts.Record {
+func record(caseID, dept string, kind monitor.AlertKind) alerting.Record {
 	at := time.Date(2026, 3, 18, 0, 0, 0, 0, cst)
-	return alerts.Record{ID: alerts.CaseAlertID(caseID, string(kind)+":2026-03-17"), Kind: kind, Level: kind.Level(),
-		State: alerts.Firing, CaseID: caseID, Department: dept, Matter: "ENV-EIA-001",
+	return alerting.Record{ID: alerting.CaseAlertID(caseID, string(kind)+":2026-03-17"), Kind: kind, Level: kind.Level(),
+		State: alerting.Firing, CaseID: caseID, Department: dept, Matter: "ENV-EIA-001",
 		Due: &deadline.Deadline{Date: workday.NewDate(2026, 3, 17), At: at}, Instant: at,
 		FiredAt: at.Add(120 * time.Millisecond), Message: "办件 " + caseID + " 超过承诺时限（10个工作日）",
 		Updated: at, Revision: 1}
 }
 
-func fire(t *testing.T, s *rdb.Store, recs ...alerts.Record) {
+func fire(t *testing.T, s *rdb.Store, recs ...alerting.Record) {
 	t.Helper()
 	for _, r := range recs {
 		doc, _ := json.Marshal(&r)
@@ -47,10 +47,10 @@ func fire(t *testing.T, s *rdb.Store, recs ...alerts.Record) {
 	}
 }
 
-func end(r alerts.Record, s alerts.State, at time.Time) alerts.Record {
+func end(r alerting.Record, s alerting.State, at time.Time) alerting.Record {
 	r.State, r.Updated, r.Revision = s, at, r.Revision+1
-	if s == alerts.Resolved {
-		r.Resolution = alerts.Closed
+	if s == alerting.Resolved {
+		r.Resolution = alerting.Closed
 	}
 	return r
 }
@@ -133,9 +133,9 @@ func TestRealAlertmanager(t *testing.T) {
 
 	// Acknowledged: still the same alert (same labels), still active.
 	ack := red
-	ack.State, ack.Revision = alerts.Acknowledged, 2
+	ack.State, ack.Revision = alerting.Acknowledged, 2
 	// Resolved a day later (business time), well before the wall clock's now.
-	fire(t, s, ack, end(ack, alerts.Resolved, red.FiredAt.Add(24*time.Hour)))
+	fire(t, s, ack, end(ack, alerting.Resolved, red.FiredAt.Add(24*time.Hour)))
 	eventually(t, "the resolved alert to end", func() bool {
 		list := testalertmanager.Alerts(t, am)
 		return find(list, red.ID) == nil && find(list, yellow.ID) != nil
@@ -144,7 +144,7 @@ func TestRealAlertmanager(t *testing.T) {
 	// A new forwarder (a restart) goes on from the stored position.
 	stop()
 	run(t, alertmanager.Options{Store: s, URL: am, Resend: time.Minute})
-	fire(t, s, end(yellow, alerts.Exempted, yellow.FiredAt.Add(time.Hour)))
+	fire(t, s, end(yellow, alerting.Exempted, yellow.FiredAt.Add(time.Hour)))
 	eventually(t, "the exempted alert to end", func() bool {
 		return find(testalertmanager.Alerts(t, am), yellow.ID) == nil
 	})
@@ -174,10 +174,10 @@ func hasLabels(t *testing.T, a *testalertmanager.Alert, want map[string]string) 
 
 // faultThreshold is a handler's fault_threshold alert as the relay makes it: its id and
 // message name the handler.
-func faultThreshold(dept, handler string) alerts.Record {
+func faultThreshold(dept, handler string) alerting.Record {
 	at := time.Date(2026, 3, 20, 9, 0, 0, 0, cst)
-	return alerts.Record{ID: alerts.FaultThresholdID(2026, dept, handler), Kind: monitor.FaultThreshold,
-		Level: monitor.FaultThreshold.Level(), State: alerts.Firing, Department: dept, Handler: handler,
+	return alerting.Record{ID: alerting.FaultThresholdID(2026, dept, handler), Kind: monitor.FaultThreshold,
+		Level: monitor.FaultThreshold.Level(), State: alerting.Firing, Department: dept, Handler: handler,
 		Year: 2026, Instant: at, FiredAt: at, Faults: 3, Updated: at, Revision: 1,
 		Message: "承办人 " + handler + "（" + dept + "）2026年度过错已达3次，不得定为称职"}
 }
@@ -322,8 +322,8 @@ func TestAlertmanagerDownThenRefusing(t *testing.T) {
 	run(t, alertmanager.Options{Store: s, URL: fake.srv.URL, Registerer: reg})
 	eventually(t, "the valid alerts accepted", func() bool {
 		acc := fake.accepted()
-		return acc[alerts.CaseAlertID("env-2026-000011", "promise_overdue:2026-03-17")] &&
-			acc[alerts.CaseAlertID("env-2026-000012", "decision_due:2026-03-17")]
+		return acc[alerting.CaseAlertID("env-2026-000011", "promise_overdue:2026-03-17")] &&
+			acc[alerting.CaseAlertID("env-2026-000012", "decision_due:2026-03-17")]
 	})
 	eventually(t, "the position to move past the batch", func() bool {
 		pos, _ := s.AlertmanagerPosition(context.Background())
@@ -374,26 +374,26 @@ func TestFromRecord(t *testing.T) {
 		t.Errorf("firing: %v..%v", a.StartsAt, a.EndsAt)
 	}
 	ack := r
-	ack.State = alerts.Acknowledged
+	ack.State = alerting.Acknowledged
 	b := alertmanager.FromRecord(&ack, now, 4*time.Minute, alertmanager.Handlers{})
 	for k, v := range a.Labels {
 		if b.Labels[k] != v {
 			t.Errorf("acknowledging changed label %s: %q → %q", k, v, b.Labels[k])
 		}
 	}
-	res := end(r, alerts.Resolved, r.FiredAt.Add(time.Hour))
+	res := end(r, alerting.Resolved, r.FiredAt.Add(time.Hour))
 	if c := alertmanager.FromRecord(&res, now, time.Minute, alertmanager.Handlers{}); !c.EndsAt.Equal(res.Updated) {
 		t.Errorf("resolved: endsAt %v, want %v", c.EndsAt, res.Updated)
 	}
 	// On a business clock ahead of the wall clock, an ended alert still ends now at the latest.
 	future := record("env-2027-000001", "env", monitor.PromiseOverdue)
 	future.FiredAt = now.Add(48 * time.Hour)
-	fe := end(future, alerts.Exempted, now.Add(72*time.Hour))
+	fe := end(future, alerting.Exempted, now.Add(72*time.Hour))
 	if c := alertmanager.FromRecord(&fe, now, time.Minute, alertmanager.Handlers{}); !c.StartsAt.Equal(now) || !c.EndsAt.Equal(now) {
 		t.Errorf("ahead of the wall clock: %v..%v, want both %v", c.StartsAt, c.EndsAt, now)
 	}
-	sys := alerts.Record{ID: "~calendar_missing~2027", Kind: monitor.CalendarMissing, Level: monitor.Yellow,
-		State: alerts.Firing, Year: 2027, Message: "2027年工作日历未加载", FiredAt: now}
+	sys := alerting.Record{ID: "~calendar_missing~2027", Kind: monitor.CalendarMissing, Level: monitor.Yellow,
+		State: alerting.Firing, Year: 2027, Message: "2027年工作日历未加载", FiredAt: now}
 	if c := alertmanager.FromRecord(&sys, now, time.Minute, alertmanager.Handlers{}); len(c.Labels) != 5 ||
 		c.Labels["severity"] != "warning" || c.Labels["level"] != "yellow" || c.Annotations["case_url"] != "" {
 		t.Errorf("system alert: %v %v", c.Labels, c.Annotations)
@@ -405,7 +405,7 @@ func TestFromRecord(t *testing.T) {
 func TestFromRecordHandlerNames(t *testing.T) {
 	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
 	key := []byte("0123456789abcdef0123456789abcdef")
-	post := func(r alerts.Record, h alertmanager.Handlers) (alertmanager.Alert, string) {
+	post := func(r alerting.Record, h alertmanager.Handlers) (alertmanager.Alert, string) {
 		a := alertmanager.FromRecord(&r, now, time.Minute, h)
 		raw, err := json.Marshal(a)
 		if err != nil {
@@ -416,7 +416,7 @@ func TestFromRecordHandlerNames(t *testing.T) {
 	zhang := faultThreshold("env", "zhang.san")
 	caseAlert := record("env-2026-000777", "env", monitor.PromiseOverdue)
 	caseAlert.Handler = "zhang.san"
-	for _, r := range []alerts.Record{zhang, caseAlert} {
+	for _, r := range []alerting.Record{zhang, caseAlert} {
 		if _, raw := post(r, alertmanager.Handlers{Key: key}); strings.Contains(raw, "zhang.san") {
 			t.Errorf("%s sent with the handler's name: %s", r.Kind, raw)
 		}
@@ -465,7 +465,7 @@ func TestPostedTimesAreInTheConfiguredZone(t *testing.T) {
 	s := rdbtest.Store(t)
 	r := record("env-2026-000021", "env", monitor.PromiseOverdue)
 	r.InZone(time.UTC)
-	ended := end(r, alerts.Resolved, r.FiredAt.Add(time.Hour))
+	ended := end(r, alerting.Resolved, r.FiredAt.Add(time.Hour))
 	fire(t, s, r, ended)
 	run(t, alertmanager.Options{Store: s, URL: srv.URL, Loc: urumqi})
 	eventually(t, "a post", func() bool {

@@ -18,9 +18,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/alerts/webhook"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/deadline"
 	"github.com/duban-gov/duban/monitor/workday"
 )
@@ -137,18 +137,18 @@ func BenchmarkWebhookBacklog(b *testing.B) {
 
 // benchAlert is a realistic alert stream entry: a promise_overdue as the engine fires it,
 // with its deadline, handler and first history step (about 550 bytes of JSON).
-func benchAlert(n int) *alerts.Record {
+func benchAlert(n int) *alerting.Record {
 	caseID := fmt.Sprintf("env-2026-%06d", n)
 	key := "promise_overdue:2026-03-16"
 	due := time.Date(2026, 3, 17, 0, 0, 0, 0, cst)
 	fired := due.Add(120 * time.Millisecond)
-	return &alerts.Record{ID: alerts.CaseAlertID(caseID, key), Key: key, Kind: monitor.PromiseOverdue,
-		Level: monitor.PromiseOverdue.Level(), State: alerts.Firing, CaseID: caseID, Department: "env",
+	return &alerting.Record{ID: alerting.CaseAlertID(caseID, key), Key: key, Kind: monitor.PromiseOverdue,
+		Level: monitor.PromiseOverdue.Level(), State: alerting.Firing, CaseID: caseID, Department: "env",
 		Matter: "ENV-EIA-001", Handler: "zhang.san",
 		Due:     &deadline.Deadline{Date: workday.NewDate(2026, 3, 16), At: due},
 		Instant: due, FiredAt: fired,
 		Message: "办件 " + caseID + " 超过承诺时限（10个工作日）", Updated: fired,
-		History: []alerts.Step{{State: alerts.Firing, At: fired}}, Revision: 1}
+		History: []alerting.Step{{State: alerting.Firing, At: fired}}, Revision: 1}
 }
 
 // redisTimer adds up the time spent in Redis commands, except the follower's blocking XREAD

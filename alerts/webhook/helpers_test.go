@@ -16,10 +16,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/alerts/webhook"
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
@@ -134,7 +134,7 @@ func (e *env) dispatcher(o webhook.Options) (d *webhook.Dispatcher, stop func())
 }
 
 // fire appends alert records to the alert stream and returns their cursors.
-func (e *env) fire(recs ...alerts.Record) []string {
+func (e *env) fire(recs ...alerting.Record) []string {
 	e.t.Helper()
 	var out []string
 	for _, r := range recs {
@@ -152,16 +152,16 @@ func (e *env) fire(recs ...alerts.Record) []string {
 }
 
 // alert builds the n-th test alert of a department and kind.
-func alert(n int, dept string, kind monitor.AlertKind) alerts.Record {
+func alert(n int, dept string, kind monitor.AlertKind) alerting.Record {
 	caseID := fmt.Sprintf("%s-2026-%06d", dept, n)
 	at := time.Date(2026, 3, 18, 0, 0, 0, 0, cst)
-	return alerts.Record{ID: alerts.CaseAlertID(caseID, string(kind)), Kind: kind, Level: kind.Level(),
-		State: alerts.Firing, CaseID: caseID, Department: dept, Matter: "ENV-EIA-001", Instant: at,
+	return alerting.Record{ID: alerting.CaseAlertID(caseID, string(kind)), Kind: kind, Level: kind.Level(),
+		State: alerting.Firing, CaseID: caseID, Department: dept, Matter: "ENV-EIA-001", Instant: at,
 		FiredAt: at, Message: "办件 " + caseID + " 超过承诺时限", Updated: at, Revision: 1}
 }
 
-func many(n int, dept string, kind monitor.AlertKind) []alerts.Record {
-	out := make([]alerts.Record, n)
+func many(n int, dept string, kind monitor.AlertKind) []alerting.Record {
+	out := make([]alerting.Record, n)
 	for i := range out {
 		out[i] = alert(i+1, dept, kind)
 	}
@@ -206,7 +206,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		r.t.Errorf("delivery with a bad signature %q", sig)
 	}
 	var p webhook.Payload
-	var a alerts.Record
+	var a alerting.Record
 	if err := json.Unmarshal(body, &p); err != nil || json.Unmarshal(p.Alert, &a) != nil || a.ID == "" {
 		r.t.Errorf("delivery body: %s", body)
 	}

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/alerts/webhook"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/rdb"
 )
 
@@ -178,14 +178,14 @@ func TestOneReplicaAtATime(t *testing.T) {
 func TestFilters(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	recs := []alerts.Record{
+	recs := []alerting.Record{
 		alert(1, "env", monitor.PromiseOverdue),       // 0: env red
 		alert(2, "env", monitor.DecisionDue),          // 1: env yellow
 		alert(3, "transport", monitor.LateReport),     // 2: transport yellow
 		alert(4, "transport", monitor.PromiseOverdue), // 3: transport red
 		alert(5, "env", monitor.LateReport),           // 4: env yellow
 		{ID: "~calendar_missing~2027", Kind: monitor.CalendarMissing, Level: monitor.Yellow,
-			State: alerts.Firing, Year: 2027, Message: "2027年工作日历未加载"}, // 5: no department
+			State: alerting.Firing, Year: 2027, Message: "2027年工作日历未加载"}, // 5: no department
 	}
 	subs := []struct {
 		name, filters string

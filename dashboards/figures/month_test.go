@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/dashboards/figures"
 	"github.com/duban-gov/duban/dashboards/ranking"
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/workday"
 	"github.com/duban-gov/duban/rdb"
@@ -156,13 +156,13 @@ func TestMonthAggregatesOfAFixtureMonth(t *testing.T) {
 	}
 	exempted := false
 	for _, d := range docs {
-		var r alerts.Record
+		var r alerting.Record
 		_ = json.Unmarshal(d.Doc, &r)
 		if r.Kind != monitor.PromiseOverdue {
 			continue
 		}
 		old := d.Doc
-		if _, err := alerts.Apply(&r, alerts.Exempt, "sup", "复核", w.clock.Now()); err != nil {
+		if _, err := alerting.Apply(&r, alerting.Exempt, "sup", "复核", w.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
 		doc, _ := json.Marshal(&r)

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/duban-gov/duban/alerts"
 	"github.com/duban-gov/duban/internal/codec"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/deadline"
 )
 
@@ -17,11 +17,11 @@ func TestCodecMatchesEncodingJSON(t *testing.T) {
 	cst := time.FixedZone("CST", 8*3600)
 	fired := time.Date(2026, 3, 18, 0, 0, 0, 3_000_000, cst)
 	docs := []any{
-		&alerts.Record{ID: "c~k", Kind: monitor.PromiseOverdue, Level: monitor.Red, State: alerts.Firing,
+		&alerting.Record{ID: "c~k", Kind: monitor.PromiseOverdue, Level: monitor.Red, State: alerting.Firing,
 			CaseID: "c", Department: "env", Due: &deadline.Deadline{}, Instant: fired.Truncate(time.Hour),
-			FiredAt: fired, Message: "已超过承诺期限 <b>&", History: []alerts.Step{{State: alerts.Firing, At: fired}}},
-		&alerts.Record{},
-		map[string]alerts.Fault{"k": {Year: 2026, Department: "env", Handler: "li.si"}},
+			FiredAt: fired, Message: "已超过承诺期限 <b>&", History: []alerting.Step{{State: alerting.Firing, At: fired}}},
+		&alerting.Record{},
+		map[string]alerting.Fault{"k": {Year: 2026, Department: "env", Handler: "li.si"}},
 		[]any{map[string]any{"a": json.RawMessage(`{"x": 1}`), "b": nil, "c": []string(nil)}},
 		&monitor.Event{EventID: "e1", CaseID: "c", Department: "env", Type: monitor.Submitted, At: fired},
 	}
@@ -38,7 +38,7 @@ func TestCodecMatchesEncodingJSON(t *testing.T) {
 			t.Errorf("doc %d:\n got %s\nwant %s", i, got, want)
 		}
 	}
-	var a, b alerts.Record
+	var a, b alerting.Record
 	doc, _ := json.Marshal(docs[0])
 	if err := json.Unmarshal(doc, &a); err != nil {
 		t.Fatal(err)

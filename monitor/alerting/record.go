@@ -3,7 +3,7 @@
 // supervisors' lifecycle (acknowledge, resolve, exempt) and count as faults. It is pure: the
 // engine (engine) runs it inside its compare-and-set commit, the API runs the
 // lifecycle actions, and Redis (rdb) only stores what it returns.
-package alerts
+package alerting
 
 import (
 	"strconv"
