@@ -14,6 +14,7 @@ import (
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/alerting"
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/rdb"
 )
 
@@ -218,9 +219,9 @@ func (a *API) actOnAlert(w http.ResponseWriter, r *http.Request, id string, act 
 		if rec.CaseID == "" {
 			done, err = a.o.Store.UpdateSystemAlert(r.Context(), id, old, doc, a.o.Wall())
 		} else {
-			t := engine.Transition{CaseID: rec.CaseID, Department: rec.Department,
+			t := fold.Transition{CaseID: rec.CaseID, Department: rec.Department,
 				Matter: rec.Matter, At: now, WasCounting: wasCounting, WasOpen: oldState.Open(), WasSuperseded: wasSuperseded}
-			_ = t.SetAlert(&rec, doc)
+			t.SetAlert(&rec, doc)
 			done, err = a.o.Store.ActOnCaseAlert(r.Context(), id, old, doc, string(oldState), string(rec.State), a.o.Wall(), t)
 		}
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/duban-gov/duban/dashboards/figures"
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/web"
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/rdb"
 )
 
@@ -22,7 +23,7 @@ import (
 type Options struct {
 	Store *rdb.Store
 	// Rules returns the rules in force (catalogue, calendar, zone).
-	Rules     func() engine.Rules
+	Rules     func() fold.Rules
 	Calendars *engine.Calendars
 	Clock     interface{ Now() time.Time }
 	Auth      *web.Authenticator

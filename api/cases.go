@@ -11,6 +11,7 @@ import (
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/monitor/workday"
 	"github.com/duban-gov/duban/rdb"
 )
@@ -44,7 +45,7 @@ func (a *API) getCase(w http.ResponseWriter, r *http.Request) {
 	now := a.o.Clock.Now()
 	rules := a.o.Rules()
 	st, err := rules.Fold(id, rec.Department, evs, now, true)
-	if errors.Is(err, engine.ErrNotApplicable) {
+	if errors.Is(err, fold.ErrNotApplicable) {
 		web.WriteError(w, r, web.Errorf(web.NotFound, "case_id", "case %q has events but cannot be shown yet: %v", id, err))
 		return
 	}
@@ -75,14 +76,14 @@ func (a *API) getCase(w http.ResponseWriter, r *http.Request) {
 // matter's names from the catalogue, for the people who read it (the wall screen's case
 // view shows names, not codes).
 type caseView struct {
-	*engine.CaseState
+	*fold.CaseState
 	DepartmentName string `json:"department_name,omitempty"`
 	MatterName     string `json:"matter_name,omitempty"`
 }
 
 // withRecords gives a case folded at now the level and alert ids of its alert records, as
 // the next commit would (an alert due a moment ago shows before its record is written).
-func withRecords(st *engine.CaseState, docs map[string][]byte, now time.Time) error {
+func withRecords(st *fold.CaseState, docs map[string][]byte, now time.Time) error {
 	recs, err := engine.DecodeRecords(st.CaseID, docs)
 	if err != nil {
 		return err
@@ -93,8 +94,8 @@ func withRecords(st *engine.CaseState, docs map[string][]byte, now time.Time) er
 
 // caseList is the answer of GET /api/v1/cases.
 type caseList struct {
-	Cases      []engine.CaseState `json:"cases"`
-	NextCursor string             `json:"next_cursor"`
+	Cases      []fold.CaseState `json:"cases"`
+	NextCursor string           `json:"next_cursor"`
 }
 
 const (
@@ -140,7 +141,7 @@ func (a *API) listCases(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, err)
 		return
 	}
-	out := caseList{Cases: make([]engine.CaseState, 0, len(recs)), NextCursor: encodeCursor(next)}
+	out := caseList{Cases: make([]fold.CaseState, 0, len(recs)), NextCursor: encodeCursor(next)}
 	ids := make([]string, len(recs))
 	for i := range recs {
 		ids[i] = recs[i].CaseID
@@ -181,7 +182,7 @@ func dueBefore(s string, loc *time.Location) (func(rdb.CaseRecord) bool, error) 
 		return nil, web.Errorf(web.Invalid, "due_before", "must be a date (2006-01-02) or an RFC 3339 instant")
 	}
 	return func(rec rdb.CaseRecord) bool {
-		var st engine.CaseState
+		var st fold.CaseState
 		if json.Unmarshal(rec.State, &st) != nil {
 			return false
 		}

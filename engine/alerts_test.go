@@ -11,6 +11,7 @@ import (
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/alerting"
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
 )
@@ -153,7 +154,7 @@ func timeAlertsFireOnce(t *testing.T, store *rdb.Store) {
 	// Both fired by a scheduled threshold: the transitions say so (the timer-lag metric).
 	scheduled := 0
 	for _, tr := range f.transitions("t1") {
-		if tr.Type == engine.TAlert && tr.New && tr.Scheduled {
+		if tr.Type == fold.TAlert && tr.New && tr.Scheduled {
 			scheduled++
 		}
 	}
@@ -196,7 +197,7 @@ func timeAlertsFireOnce(t *testing.T, store *rdb.Store) {
 	f.tick(f.state("t1").DeliveryDue.At)
 	decided := 0
 	for _, tr := range f.transitions("t1") {
-		if tr.Type == engine.TDecided {
+		if tr.Type == fold.TDecided {
 			decided++
 		}
 	}
@@ -330,10 +331,8 @@ func TestThreeFaultsRaiseFaultThreshold(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc, _ := json.Marshal(&red)
-	tr := engine.Transition{CaseID: "ft1"}
-	if err := tr.SetAlert(&red, doc); err != nil {
-		t.Fatal(err)
-	}
+	tr := fold.Transition{CaseID: "ft1"}
+	tr.SetAlert(&red, doc)
 	ok, err := f.store.ActOnCaseAlert(ctx, red.ID, old, doc, "firing", "exempted", f.wall, tr)
 	if err != nil || !ok {
 		t.Fatalf("act: %v %v", ok, err)

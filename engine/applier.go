@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,7 +14,7 @@ import (
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/clock"
-	"github.com/duban-gov/duban/monitor/deadline"
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/rdb"
 )
 
@@ -25,8 +24,8 @@ type BusinessClock interface{ Now() time.Time }
 // ApplierOptions configure an Applier.
 type ApplierOptions struct {
 	Store *rdb.Store
-	// Rules returns the rules in force now (the calendar can be reloaded at run time).
-	Rules  func() Rules
+	// fold.Rules returns the rules in force now (the calendar can be reloaded at run time).
+	Rules  func() fold.Rules
 	Clock  BusinessClock
 	Logger *slog.Logger
 	// Wall is real time, for leases (plumbing). Nil means the system clock.
@@ -185,7 +184,7 @@ func (a *Applier) Apply(ctx context.Context, ids []string) error {
 		var retry []string
 		for i := range snaps {
 			c, err := a.prepare(rules, &snaps[i], now)
-			if errors.Is(err, ErrNotApplicable) {
+			if errors.Is(err, fold.ErrNotApplicable) {
 				ok, err := a.o.Store.PutDeadLetter(ctx, &snaps[i], rdb.DeadLetter{
 					CaseID: snaps[i].CaseID, Department: snaps[i].Department,
 					Reason: err.Error(), EventIDs: eventIDs(&snaps[i]), At: now})
@@ -226,136 +225,93 @@ func (a *Applier) Apply(ctx context.Context, ids []string) error {
 	return nil
 }
 
-// prepare folds one snapshot and builds its commit: the state, the alert records the fold
-// implies (alerting.Merge: each fires once, by its key), the case's level from its open
-// alerts, the fault counts that changed, and the transitions for the outbox.
-func (a *Applier) prepare(rules Rules, snap *rdb.Snapshot, now time.Time) (rdb.Commit, error) {
+// prepare folds one snapshot (fold.Step) and encodes its commit: the state, the alert
+// records the fold implies, the fault counts and the transitions for the outbox.
+func (a *Applier) prepare(rules fold.Rules, snap *rdb.Snapshot, now time.Time) (rdb.Commit, error) {
 	a.folds.Add(1)
-	cur, err := rules.Fold(snap.CaseID, snap.Department, snap.Events, now, false)
-	if err != nil {
-		return rdb.Commit{}, err
-	}
-	var old *CaseState
+	in := fold.Input{CaseID: snap.CaseID, Department: snap.Department, Events: snap.Events}
 	if snap.State != nil {
-		// Only what Diff and newYears read: decoding into a small struct skips the rest of
+		// Only what the fold compares with: decoding into a small struct skips the rest of
 		// the document (a third of the fold's cost when the whole state was decoded).
-		var prev struct {
-			Stage        monitor.Stage           `json:"stage"`
-			Level        monitor.Level           `json:"level"`
-			Decision     *deadline.DecisionFacts `json:"decision"`
-			MissingYears []int                   `json:"missing_years"`
-			At           time.Time               `json:"computed_at"`
-		}
-		if err := codec.Unmarshal(snap.State, &prev); err != nil {
+		in.Prev = &fold.Prev{}
+		if err := codec.Unmarshal(snap.State, in.Prev); err != nil {
 			return rdb.Commit{}, fmt.Errorf("engine: decode state of %s: %w", snap.CaseID, err)
 		}
-		old = &CaseState{}
-		old.Stage, old.Level, old.Decision, old.MissingYears = prev.Stage, prev.Level, prev.Decision, prev.MissingYears
-		old.At = prev.At
+		if snap.Faults != nil {
+			if err := codec.Unmarshal(snap.Faults, &in.Prev.Faults); err != nil {
+				return rdb.Commit{}, fmt.Errorf("engine: decode faults of %s: %w", snap.CaseID, err)
+			}
+		}
 	}
 	records, err := DecodeRecords(snap.CaseID, snap.Alerts)
 	if err != nil {
 		return rdb.Commit{}, err
 	}
-	all, changed := cur.WithRecords(records, now)
-	for i := range changed {
-		// A record stored by an earlier version in another zone goes out whole in this one
-		// when it changes, not with old and new times in two zones.
-		changed[i].InZone(rules.Loc)
-	}
-	faults := alerting.Faults(all, rules.Loc)
-	var oldFaults map[string]alerting.Fault
-	if snap.Faults != nil {
-		if err := codec.Unmarshal(snap.Faults, &oldFaults); err != nil {
-			return rdb.Commit{}, fmt.Errorf("engine: decode faults of %s: %w", snap.CaseID, err)
+	if records != nil {
+		if in.Prev == nil {
+			in.Prev = &fold.Prev{}
 		}
+		in.Prev.Records = records
 	}
-	doc, err := codec.Marshal(&cur)
+	st, err := rules.Step(in, now)
+	if err != nil {
+		return rdb.Commit{}, err
+	}
+	doc, err := codec.Marshal(&st.State)
 	if err != nil {
 		return rdb.Commit{}, fmt.Errorf("engine: encode state of %s: %w", snap.CaseID, err)
 	}
-	fdoc, err := codec.Marshal(faults)
+	fdoc, err := codec.Marshal(st.Faults)
 	if err != nil {
 		return rdb.Commit{}, fmt.Errorf("engine: encode faults of %s: %w", snap.CaseID, err)
 	}
-	c := rdb.Commit{Snap: snap, State: doc, Stage: string(cur.Stage), Level: string(cur.Level), Faults: fdoc}
+	c := rdb.Commit{Snap: snap, State: doc, Stage: string(st.State.Stage), Level: string(st.State.Level),
+		Faults: fdoc, NextTimer: st.NextTimer, DueDay: st.DueDay, Transitions: st.Transitions}
+	var prevAt time.Time
+	if in.Prev != nil {
+		prevAt = in.Prev.At
+	}
 	for i := range snap.Events {
-		if r := snap.Events[i].Receipt(); old == nil || r.After(old.At) {
+		if r := snap.Events[i].Receipt(); snap.State == nil || r.After(prevAt) {
 			c.Received = append(c.Received, r)
 		}
 	}
-	if len(cur.Thresholds) > 0 {
-		c.NextTimer = cur.Thresholds[0].At
-	}
-	if d := cur.CurrentDue(); d != nil && !cur.ClockStopped {
-		y, m, day := d.Date.YMD()
-		c.DueDay = y*10000 + int(m)*100 + day
-	}
-	for _, t := range Diff(old, &cur) {
-		c.Transitions = append(c.Transitions, t)
-	}
-	base := Transition{CaseID: cur.CaseID, Department: cur.Department, Matter: cur.Matter, At: now}
-	for i := range changed {
-		r := &changed[i]
+	docs := make(map[string][]byte, len(st.Changed))
+	for i := range st.Changed {
+		r := &st.Changed[i]
 		rdoc, err := codec.Marshal(r)
 		if err != nil {
 			return rdb.Commit{}, fmt.Errorf("engine: encode alert %s: %w", r.ID, err)
 		}
 		oldState := ""
-		t := base
 		if o, ok := records[r.Key]; ok {
 			oldState = string(o.State)
-			t.WasCounting, t.WasOpen, t.WasSuperseded = o.Counts(), o.State.Open(), o.Superseded()
 		}
+		docs[r.Key] = rdoc
 		c.Alerts = append(c.Alerts, rdb.AlertWrite{Key: r.Key, ID: r.ID, OldState: oldState, NewState: string(r.State), Doc: rdoc})
-		_ = t.SetAlert(r, rdoc)
-		t.New = oldState == ""
-		// A time alert whose instant lay ahead when the case was last computed was a
-		// scheduled threshold: its fire time minus due time is the timer engine's lag.
-		t.Scheduled = t.New && r.Due != nil && old != nil && old.At.Before(r.Instant)
-		c.Transitions = append(c.Transitions, t)
 	}
-	if old != nil && old.Stage != monitor.StageClosed && cur.Stage == monitor.StageClosed && cur.Decision == nil &&
-		overdueUndecided(all) {
-		t := base
-		t.Type = TClosedUndecided
-		if cur.ClosedAt != nil {
-			t.At = *cur.ClosedAt
+	for i := range c.Transitions {
+		if t := &c.Transitions[i]; t.Type == fold.TAlert {
+			t.AlertDoc = docs[t.Key]
 		}
-		c.Transitions = append(c.Transitions, t)
-	}
-	for _, d := range alerting.DiffFaults(oldFaults, faults) {
-		t := base
-		t.Type, t.Fault = TFault, &d
-		c.Transitions = append(c.Transitions, t)
-	}
-	for _, y := range newYears(old, &cur) {
-		t := base
-		t.Type, t.Year = TCalendarMissing, y
-		c.Transitions = append(c.Transitions, t)
 	}
 	return c, nil
 }
 
-// overdueUndecided reports whether a promise_overdue record stands (not superseded).
-func overdueUndecided(all []alerting.Record) bool {
-	for i := range all {
-		if all[i].Kind == monitor.PromiseOverdue && !all[i].Superseded() {
-			return true
-		}
+// DecodeRecords decodes stored alert records (key → JSON) keyed by alert key.
+func DecodeRecords(caseID string, docs map[string][]byte) (map[string]alerting.Record, error) {
+	if len(docs) == 0 {
+		return nil, nil
 	}
-	return false
-}
-
-// newYears lists the missing calendar years cur needs that old did not.
-func newYears(old, cur *CaseState) []int {
-	var out []int
-	for _, y := range cur.MissingYears {
-		if old == nil || !slices.Contains(old.MissingYears, y) {
-			out = append(out, y)
+	out := make(map[string]alerting.Record, len(docs))
+	for k, v := range docs {
+		var r alerting.Record
+		if err := codec.Unmarshal(v, &r); err != nil {
+			return nil, fmt.Errorf("engine: decode alert %s of %s: %w", k, caseID, err)
 		}
+		out[k] = r
 	}
-	return out
+	return out, nil
 }
 
 func eventIDs(s *rdb.Snapshot) []string {

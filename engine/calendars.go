@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/monitor/deadline"
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/monitor/workday"
 	"github.com/duban-gov/duban/rdb"
 )
@@ -90,7 +91,7 @@ func Affected(ctx context.Context, store *rdb.Store, year int, wall time.Time) (
 			if rec.State == nil {
 				continue
 			}
-			var st CaseState
+			var st fold.CaseState
 			if err := json.Unmarshal(rec.State, &st); err != nil {
 				return fmt.Errorf("engine: decode state of %s: %w", rec.CaseID, err)
 			}
@@ -109,7 +110,7 @@ func Affected(ctx context.Context, store *rdb.Store, year int, wall time.Time) (
 
 // touches reports whether a case's clocks can depend on the year: it misses the year, or
 // the span from its submission to its latest deadline includes the year.
-func touches(st *CaseState, year int) bool {
+func touches(st *fold.CaseState, year int) bool {
 	for _, y := range st.MissingYears {
 		if y == year {
 			return true

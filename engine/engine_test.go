@@ -13,6 +13,7 @@ import (
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/monitor/workday"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
@@ -65,8 +66,8 @@ func newHarness(t *testing.T, store *rdb.Store, now time.Time) *harness {
 	return h
 }
 
-func (h *harness) rules() engine.Rules {
-	return engine.Rules{Catalog: catalog, Calendar: h.cals.Current(), Loc: shanghai, ReportWithin: 24 * time.Hour}
+func (h *harness) rules() fold.Rules {
+	return fold.Rules{Catalog: catalog, Calendar: h.cals.Current(), Loc: shanghai, ReportWithin: 24 * time.Hour}
 }
 
 func (h *harness) applier() *engine.Applier {
@@ -105,26 +106,26 @@ func (h *harness) drain() {
 	h.t.Fatal("applier does not settle")
 }
 
-func (h *harness) state(caseID string) engine.CaseState {
+func (h *harness) state(caseID string) fold.CaseState {
 	h.t.Helper()
 	rec, ok, err := h.store.Case(context.Background(), caseID)
 	if err != nil || !ok || rec.State == nil {
 		h.t.Fatalf("case %s: ok=%v err=%v state=%s", caseID, ok, err, rec.State)
 	}
-	var st engine.CaseState
+	var st fold.CaseState
 	if err := json.Unmarshal(rec.State, &st); err != nil {
 		h.t.Fatal(err)
 	}
 	return st
 }
 
-func (h *harness) transitions(caseID string) []engine.Transition {
+func (h *harness) transitions(caseID string) []fold.Transition {
 	h.t.Helper()
 	msgs, err := h.store.Outbox(context.Background(), rdb.Partition(caseID), "", 10_000)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	var out []engine.Transition
+	var out []fold.Transition
 	for _, m := range msgs {
 		trs, err := engine.DecodeOutboxEntry(m)
 		if err != nil {
@@ -161,7 +162,7 @@ func life(caseID string) []monitor.Event {
 }
 
 // comparable strips what legitimately differs between two cases with the same life.
-func comparable(st engine.CaseState) string {
+func comparable(st fold.CaseState) string {
 	id := st.CaseID
 	st.CaseID, st.At = "", time.Time{}
 	b, _ := json.Marshal(st)
@@ -235,7 +236,7 @@ func TestCrashBetweenStoringAndApplying(t *testing.T) {
 	}
 	opened := 0
 	for _, tr := range h.transitions("crash") {
-		if tr.Type == engine.TCaseOpened {
+		if tr.Type == fold.TCaseOpened {
 			opened++
 		}
 	}
@@ -274,9 +275,9 @@ func TestRacingAppliersLoseNothing(t *testing.T) {
 	stage, opened := "", 0
 	for _, tr := range h.transitions("race") {
 		switch tr.Type {
-		case engine.TCaseOpened:
+		case fold.TCaseOpened:
 			opened++
-		case engine.TStageChanged:
+		case fold.TStageChanged:
 			if tr.From != stage {
 				t.Errorf("stage_changed from %q, but the stage was %q", tr.From, stage)
 			}
@@ -450,8 +451,8 @@ func TestIdleApplierPollsWithOneWorker(t *testing.T) {
 func runIdleApplier(t *testing.T, poll time.Duration) (app *engine.Applier, stop func()) {
 	t.Helper()
 	app, err := engine.NewApplier(engine.ApplierOptions{Store: rdbtest.Store(t), Workers: 8, Poll: poll,
-		Rules: func() engine.Rules {
-			return engine.Rules{Catalog: catalog, Calendar: workday.Builtin(), Loc: shanghai}
+		Rules: func() fold.Rules {
+			return fold.Rules{Catalog: catalog, Calendar: workday.Builtin(), Loc: shanghai}
 		}, Clock: clock.Manual(at("2026-03-26 09:00"))})
 	if err != nil {
 		t.Fatal(err)

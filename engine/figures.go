@@ -7,6 +7,7 @@ import (
 
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/deadline"
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/rdb"
 )
 
@@ -36,12 +37,12 @@ const (
 const RatioScale = 1_000_000
 
 // figures adds the figure counts a transition changes to the relay batch.
-func figures(b *rdb.RelayBatch, t *Transition, loc *time.Location) {
+func figures(b *rdb.RelayBatch, t *fold.Transition, loc *time.Location) {
 	dept := t.Department
 	day := func(at time.Time) string { return at.In(loc).Format(time.DateOnly) }
 	month := func(at time.Time) string { return at.In(loc).Format("2006-01") }
 	switch t.Type {
-	case TCounted:
+	case fold.TCounted:
 		cell := func(s string, d int64) {
 			if s == "" || strings.HasPrefix(s, string(monitor.StageClosed)+"|") {
 				return // closed cases are not open
@@ -50,13 +51,13 @@ func figures(b *rdb.RelayBatch, t *Transition, loc *time.Location) {
 		}
 		cell(t.From, -1)
 		cell(t.To, 1)
-	case TCaseOpened:
+	case fold.TCaseOpened:
 		b.Count(rdb.Day, day(t.At), rdb.Field(FigReceived, dept), 1)
-	case TClosedUndecided:
+	case fold.TClosedUndecided:
 		b.Count(rdb.Month, month(t.At), rdb.Field(FigOverdueEnd, dept), 1)
-	case TDecided, TDecisionUndone:
+	case fold.TDecided, fold.TDecisionUndone:
 		decision(b, t, dept, loc)
-	case TAlert:
+	case fold.TAlert:
 		r := t.Alert
 		if r == nil || r.Department == "" {
 			return
@@ -87,13 +88,13 @@ func figures(b *rdb.RelayBatch, t *Transition, loc *time.Location) {
 }
 
 // decision counts (or, undone, takes back) a decided case.
-func decision(b *rdb.RelayBatch, t *Transition, dept string, loc *time.Location) {
+func decision(b *rdb.RelayBatch, t *fold.Transition, dept string, loc *time.Location) {
 	f := t.Decision
 	if f == nil {
 		return
 	}
 	sign := int64(1)
-	if t.Type == TDecisionUndone {
+	if t.Type == fold.TDecisionUndone {
 		sign = -1
 	}
 	y, mo, d := f.Date.YMD()

@@ -13,6 +13,7 @@ import (
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/clock"
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/rdb"
 )
 
@@ -163,9 +164,9 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 
 // DecodeOutboxEntry reads an outbox entry's transitions and gives each alert transition its
 // record: the document as stored (passed on as it is) and its facts (for the figures).
-func DecodeOutboxEntry(e rdb.OutboxEntry) ([]Transition, error) {
+func DecodeOutboxEntry(e rdb.OutboxEntry) ([]fold.Transition, error) {
 	var raw []struct {
-		Transition
+		fold.Transition
 		// Legacy: entries written before the records rode in fields of their own carried
 		// the whole record here.
 		Legacy json.RawMessage `json:"alert"`
@@ -173,14 +174,18 @@ func DecodeOutboxEntry(e rdb.OutboxEntry) ([]Transition, error) {
 	if err := codec.Unmarshal(e.Doc, &raw); err != nil {
 		return nil, err
 	}
-	ts := make([]Transition, len(raw))
+	ts := make([]fold.Transition, len(raw))
 	k := 0
 	for i := range raw {
 		t := raw[i].Transition
-		if t.Type == TAlert {
-			t.AlertDoc = raw[i].Legacy
-			if k < len(e.Alerts) {
-				t.AlertDoc = e.Alerts[k]
+		if t.Type == fold.TAlert {
+			switch doc, ok := e.Records[t.Key]; {
+			case ok && t.Key != "":
+				t.AlertDoc = doc
+			case k < len(e.Positional):
+				t.AlertDoc = e.Positional[k]
+			default:
+				t.AlertDoc = raw[i].Legacy
 			}
 			k++
 			if t.Facts == nil && t.AlertDoc != nil {
@@ -191,7 +196,7 @@ func DecodeOutboxEntry(e rdb.OutboxEntry) ([]Transition, error) {
 			if t.Facts == nil || t.AlertDoc == nil {
 				return nil, fmt.Errorf("alert transition %d has no record", k)
 			}
-			t.Alert = t.Facts.record()
+			t.Alert = t.Facts.Record()
 		}
 		ts[i] = t
 	}
@@ -199,12 +204,12 @@ func DecodeOutboxEntry(e rdb.OutboxEntry) ([]Transition, error) {
 }
 
 // ops turns one transition into relay operations.
-func (r *Relay) ops(b *rdb.RelayBatch, t *Transition, drops map[alerting.Fault]bool) error {
+func (r *Relay) ops(b *rdb.RelayBatch, t *fold.Transition, drops map[alerting.Fault]bool) error {
 	figures(b, t, r.o.Loc)
 	switch t.Type {
-	case TAlert:
+	case fold.TAlert:
 		b.Alert(t.AlertDoc)
-	case TFault:
+	case fold.TFault:
 		f := t.Fault
 		id, doc := "", []byte(nil)
 		if f.Handler != "" && f.Delta > 0 {
@@ -221,7 +226,7 @@ func (r *Relay) ops(b *rdb.RelayBatch, t *Transition, drops map[alerting.Fault]b
 			// handler's fault_threshold; one back over it reopens a superseded one.
 			drops[f.Fault] = true
 		}
-	case TCalendarMissing:
+	case fold.TCalendarMissing:
 		rec := CalendarMissingAlert(t.Year, r.o.Clock.Now(), r.o.Loc)
 		doc, err := json.Marshal(rec)
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/clock"
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/monitor/workday"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
@@ -30,7 +31,7 @@ func envInt(name string, def int) int {
 }
 
 // seed ingests cases (two events each) in batches and applies them with all cores.
-func seed(b *testing.B, store *rdb.Store, rules func() engine.Rules, clk engine.BusinessClock, evs []monitor.Event) {
+func seed(b *testing.B, store *rdb.Store, rules func() fold.Rules, clk engine.BusinessClock, evs []monitor.Event) {
 	ctx := context.Background()
 	for lo := 0; lo < len(evs); lo += 1000 {
 		batch := evs[lo:min(lo+1000, len(evs))]
@@ -73,8 +74,8 @@ func BenchmarkMidnightBurst(b *testing.B) {
 		store := rdbtest.Store(b)
 		start := at("2026-03-03 11:00")
 		clk := clock.Manual(start)
-		rules := func() engine.Rules {
-			return engine.Rules{Catalog: catalog, Calendar: workday.Builtin(), Loc: shanghai, ReportWithin: 24 * time.Hour}
+		rules := func() fold.Rules {
+			return fold.Rules{Catalog: catalog, Calendar: workday.Builtin(), Loc: shanghai, ReportWithin: 24 * time.Hour}
 		}
 		evs := make([]monitor.Event, 0, 2*n)
 		for i := range n {
@@ -82,7 +83,7 @@ func BenchmarkMidnightBurst(b *testing.B) {
 		}
 		seed(b, store, rules, clk, evs)
 		st, _, _ := store.Case(context.Background(), "burst-0000000")
-		var cs engine.CaseState
+		var cs fold.CaseState
 		_ = json.Unmarshal(st.State, &cs)
 		midnight := cs.DecisionDuePromised.At
 		// Every case is yellow already: stand just before the red midnight.
@@ -195,7 +196,7 @@ type world struct {
 	wg     sync.WaitGroup
 }
 
-func newWorld(b *testing.B, store *rdb.Store, clk clock.Clock, rules func() engine.Rules, relayed func(int)) *world {
+func newWorld(b *testing.B, store *rdb.Store, clk clock.Clock, rules func() fold.Rules, relayed func(int)) *world {
 	w := &world{}
 	var err error
 	w.relay, err = engine.NewRelay(engine.RelayOptions{Store: store, Clock: clk, Loc: shanghai, Relayed: relayed})
@@ -284,8 +285,8 @@ func BenchmarkTimerLag(b *testing.B) {
 		}
 		cat := monitor.NewCatalog([]monitor.Department{{Code: "env", Name: "env"}}, matters)
 		start := at("2026-03-03 11:00")
-		rules := func() engine.Rules {
-			return engine.Rules{Catalog: cat, Calendar: workday.Builtin(), Loc: shanghai, ReportWithin: 24 * time.Hour}
+		rules := func() fold.Rules {
+			return fold.Rules{Catalog: cat, Calendar: workday.Builtin(), Loc: shanghai, ReportWithin: 24 * time.Hour}
 		}
 		var evs []monitor.Event
 		for i, m := range matters {

@@ -11,6 +11,7 @@ import (
 	"github.com/duban-gov/duban/internal/testzone"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/alerting"
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
 )
@@ -27,7 +28,7 @@ func inUTC(evs []monitor.Event) []monitor.Event {
 func zoneApplier(t *testing.T, h *harness, loc *time.Location) *engine.Applier {
 	t.Helper()
 	a, err := engine.NewApplier(engine.ApplierOptions{Store: h.store, Clock: h.clock,
-		Rules: func() engine.Rules { r := h.rules(); r.Loc = loc; return r },
+		Rules: func() fold.Rules { r := h.rules(); r.Loc = loc; return r },
 		Wall:  func() time.Time { h.mu.Lock(); defer h.mu.Unlock(); return h.wall }})
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +129,7 @@ func TestChangedRecordIsRewrittenInTheConfiguredZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tr := range trs {
-		if tr.Type == engine.TAlert {
+		if tr.Type == fold.TAlert {
 			testzone.JSON(t, "outbox record", tr.AlertDoc, shanghai, 6)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -212,12 +213,12 @@ func (s *Store) alertDocs(ctx context.Context, ids []string, sys map[string][]by
 // read (act.lua): the case is marked dirty so its level and fault counts follow, and the
 // transition (the changed alert) goes to the partition's outbox. ok is false when the
 // record changed meanwhile.
-func (s *Store) ActOnCaseAlert(ctx context.Context, id string, old, cur []byte, oldState, newState string, realNow time.Time, transition any) (bool, error) {
+func (s *Store) ActOnCaseAlert(ctx context.Context, id string, old, cur []byte, oldState, newState string, realNow time.Time, transition fold.Transition) (bool, error) {
 	caseID, key, system := splitAlertID(id)
 	if system {
 		return false, fmt.Errorf("rdb: %s is a system alert", id)
 	}
-	t, err := json.Marshal([]any{transition}) // an outbox entry is an array of transitions
+	t, err := json.Marshal([]fold.Transition{transition}) // an outbox entry is an array of transitions
 	if err != nil {
 		return false, fmt.Errorf("rdb: encode transition: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/duban-gov/duban/internal/codec"
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/fold"
 )
 
 // ClaimDirty claims up to perPartition dirty cases in every partition, in one pipelined
@@ -150,9 +151,9 @@ type Commit struct {
 	State       []byte
 	Stage       string
 	Level       string
-	NextTimer   time.Time // business time of the next threshold; zero for none
-	Transitions []any     // each marshalled to JSON into the partition's outbox
-	Faults      []byte    // the case's fault units (JSON), kept for the next diff
+	NextTimer   time.Time         // business time of the next threshold; zero for none
+	Transitions []fold.Transition // marshalled as one JSON array into the partition's outbox
+	Faults      []byte            // the case's fault units (JSON), kept for the next diff
 	Alerts      []AlertWrite
 	// DueDay is the current stage's deadline day as yyyymmdd (0 for none), for due_today.
 	DueDay int

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -157,23 +158,34 @@ func (s *Store) Outbox(ctx context.Context, p int, after string, count int64) ([
 }
 
 // OutboxEntry is one commit's transitions in a partition's outbox: its stream id, the JSON
-// array of its transitions, and the alert records its alert transitions carry, in order, as
-// stored (commit.lua: fields t, a0, a1, …).
+// array of its transitions, and the alert records its alert transitions carry, as stored,
+// by alert key (commit.lua: fields t, r:<key>, …). Positional holds the records of entries
+// written before, whose fields were a0, a1, … in the order of their alert transitions.
 type OutboxEntry struct {
-	ID     string
-	Doc    []byte
-	Alerts [][]byte
+	ID         string
+	Doc        []byte
+	Records    map[string][]byte
+	Positional [][]byte
 }
 
 func outboxEntry(m redis.XMessage) OutboxEntry {
 	doc, _ := m.Values["t"].(string)
 	e := OutboxEntry{ID: m.ID, Doc: []byte(doc)}
+	for f, v := range m.Values {
+		if key, ok := strings.CutPrefix(f, "r:"); ok {
+			s, _ := v.(string)
+			if e.Records == nil {
+				e.Records = make(map[string][]byte, len(m.Values)-1)
+			}
+			e.Records[key] = []byte(s)
+		}
+	}
 	for k := 0; ; k++ {
 		a, ok := m.Values["a"+strconv.Itoa(k)].(string)
 		if !ok {
 			return e
 		}
-		e.Alerts = append(e.Alerts, []byte(a))
+		e.Positional = append(e.Positional, []byte(a))
 	}
 }
 

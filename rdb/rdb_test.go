@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/monitor"
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
 )
@@ -308,7 +309,7 @@ func mustIngest(t *testing.T, s *rdb.Store, evs ...monitor.Event) {
 func commitOf(snap *rdb.Snapshot, stage, level string) rdb.Commit {
 	doc, _ := json.Marshal(map[string]string{"stage": stage})
 	return rdb.Commit{Snap: snap, State: doc, Stage: stage, Level: level, NextTimer: t0.Add(time.Hour),
-		Transitions: []any{map[string]string{"type": "stage_changed", "to": stage}}}
+		Transitions: []fold.Transition{{Type: fold.TStageChanged, To: stage}}}
 }
 
 func outboxLen(t *testing.T, s *rdb.Store, caseID string) int {

@@ -9,6 +9,7 @@ import (
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/monitor/alerting"
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -26,19 +27,16 @@ func observe(m *metrics.Metrics, c *rdb.Commit, realSince func(time.Time) time.D
 			m.ObserveApply(d)
 		}
 	}
-	for _, x := range c.Transitions {
-		t, ok := x.(engine.Transition)
-		if !ok {
-			continue
-		}
+	for i := range c.Transitions {
+		t := &c.Transitions[i]
 		switch {
-		case t.Type == engine.TAlert && t.New:
+		case t.Type == fold.TAlert && t.New:
 			m.AlertFired(t.Alert.Department, string(t.Alert.Kind), string(t.Alert.Level))
 			if t.Scheduled {
 				// Fire time minus due time, both mapped to real time.
 				m.ObserveTimerLag(realSince(t.Alert.Instant) - realSince(t.Alert.FiredAt))
 			}
-		case t.Type == engine.TDecided:
+		case t.Type == fold.TDecided:
 			m.CaseDecided(t.Department, t.Decision.OnTime)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/deadline"
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/monitor/workday"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
@@ -38,9 +39,9 @@ func TestObserveCountsLagAndApplyLatency(t *testing.T) {
 	now := due.Add(time.Second)
 	c := rdb.Commit{
 		Received: []time.Time{now.Add(-20 * time.Millisecond), now.Add(-40 * time.Millisecond)},
-		Transitions: []any{
-			engine.Transition{Type: engine.TAlert, New: true, Scheduled: true, Alert: alert(7 * time.Millisecond)},
-			engine.Transition{Type: engine.TAlert, New: true, Alert: alert(72 * time.Hour)}, // late news
+		Transitions: []fold.Transition{
+			fold.Transition{Type: fold.TAlert, New: true, Scheduled: true, Alert: alert(7 * time.Millisecond)},
+			fold.Transition{Type: fold.TAlert, New: true, Alert: alert(72 * time.Hour)}, // late news
 		},
 	}
 	observe(m, &c, clock.Manual(now).RealSince)
@@ -102,7 +103,7 @@ func TestObserveMeasuresRealTimeOnAFastClock(t *testing.T) {
 	fired := due.Add(2 * time.Minute)
 	c := rdb.Commit{
 		Received: []time.Time{now.Add(-5 * time.Minute)},
-		Transitions: []any{engine.Transition{Type: engine.TAlert, New: true, Scheduled: true,
+		Transitions: []fold.Transition{fold.Transition{Type: fold.TAlert, New: true, Scheduled: true,
 			Alert: &alerting.Record{Kind: monitor.PromiseOverdue, Level: monitor.Red, Department: "env",
 				Due: &deadline.Deadline{At: due}, Instant: due, FiredAt: fired}}},
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/rdb"
 )
 
@@ -22,14 +23,14 @@ import (
 // event to an alert on the screen, and which stage tells which that there is work. Every
 // arrow is one method below; no stage knows another but through them.
 //
-//	POST /events ──stored──▶ applier ◀──handedOver── timers
-//	       │                   │  ▲                    ▲
-//	       └──notice "dirty"───┼──┘ (other replicas)   │
-//	                           ├──committed──▶ timers.Schedule (the case's next instant)
-//	                           ├──committed──▶ relay (transitions to relay)
-//	                           └──committed──▶ metrics (fired, decided, lags)
-//	relay ──relayed──▶ live hub (the screen's figures moved)
-//	Redis notice "calendar" ──▶ calendars reloaded
+//	POST /events   --stored-->      applier (and, by the Redis notice "dirty", the
+//	                                 other replicas' appliers)
+//	timers         --handedOver-->  applier (and the notice: a midnight is shared)
+//	applier        --committed-->   timers.Schedule (the case's next instant)
+//	                                relay (the case has transitions to relay)
+//	                                metrics (fired, decided, latencies)
+//	relay          --relayed-->     live hub (the screens' figures moved)
+//	Redis notice "calendar"  -->    calendars reloaded
 //
 // A lost wake-up costs latency only: each stage also polls (the applier once a second per
 // replica, the timers at their next instant, the relay on its tick).
@@ -74,8 +75,8 @@ func newPipeline(ctx context.Context, cfg *config.Config, store *rdb.Store, clk 
 func (p *pipeline) catalog() *monitor.Catalog { return p.cfg.Catalog }
 
 // rules are the rules a fold applies, read afresh for each fold (calendars load at run time).
-func (p *pipeline) rules() engine.Rules {
-	return engine.Rules{Catalog: p.cfg.Catalog, Calendar: p.cals.Current(), Loc: p.cfg.Location,
+func (p *pipeline) rules() fold.Rules {
+	return fold.Rules{Catalog: p.cfg.Catalog, Calendar: p.cals.Current(), Loc: p.cfg.Location,
 		ReportWithin: p.cfg.Rules.ReportWithin}
 }
 

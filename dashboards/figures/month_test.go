@@ -13,6 +13,7 @@ import (
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/clock"
+	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/monitor/workday"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
@@ -47,8 +48,8 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	store := rdbtest.Store(t)
 	clk := clock.Manual(at("2026-03-02 08:00"))
-	rules := func() engine.Rules {
-		return engine.Rules{Catalog: catalog, Calendar: workday.Builtin(), Loc: shanghai, ReportWithin: 24 * time.Hour}
+	rules := func() fold.Rules {
+		return fold.Rules{Catalog: catalog, Calendar: workday.Builtin(), Loc: shanghai, ReportWithin: 24 * time.Hour}
 	}
 	w := &world{t: t, store: store, clock: clk}
 	var err error
@@ -166,10 +167,8 @@ func TestMonthAggregatesOfAFixtureMonth(t *testing.T) {
 			t.Fatal(err)
 		}
 		doc, _ := json.Marshal(&r)
-		tr := engine.Transition{CaseID: "R5", Department: "env", WasCounting: true, WasOpen: true}
-		if err := tr.SetAlert(&r, doc); err != nil {
-			t.Fatal(err)
-		}
+		tr := fold.Transition{CaseID: "R5", Department: "env", WasCounting: true, WasOpen: true}
+		tr.SetAlert(&r, doc)
 		ok, err := w.store.ActOnCaseAlert(ctx, r.ID, old, doc, "firing", "exempted", time.Now(), tr)
 		if err != nil || !ok {
 			t.Fatalf("exempt: %v %v", ok, err)

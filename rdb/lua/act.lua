@@ -19,5 +19,5 @@ if KEYS[5] ~= KEYS[6] then
 end
 redis.call('HINCRBY', KEYS[2], 'ver', 1)
 redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[8])
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 't', ARGV[6], 'a0', ARGV[3])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[7], '*', 't', ARGV[6], 'r:' .. ARGV[1], ARGV[3])
 return 1

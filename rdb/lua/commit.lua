@@ -23,9 +23,10 @@
 -- ARGV[13] 1 when the commit has transitions, then ARGV[14] their JSON array; else 0
 -- then m, the number of changed alert records, and m groups of
 --   alert key, alert id, old state ('' when new), new state, record JSON
--- The outbox entry is {t: transitions, a0: record, a1: record, …}: the k-th alert
--- transition's record rides in its own field a<k-1>, as stored, so the relay passes it to the
--- alert stream without decoding it.
+-- The outbox entry is {t: transitions, r:<alert key>: record, …}: each alert transition's
+-- record rides in the field named by its alert key, as stored, so the relay passes it to the
+-- alert stream without decoding it. (Entries written before named their fields a0, a1, …
+-- by position; the relay still reads them.)
 -- Returns: 1 committed; 0 conflict (versions moved: the caller recomputes and tries again).
 local cur = redis.call('HMGET', KEYS[1], 'ver', 'sv')
 local ver, sv = cur[1] or '0', cur[2] or ''
@@ -68,7 +69,7 @@ local m = tonumber(ARGV[base])
 if n == 1 then
   local entry = {'XADD', KEYS[4], 'MAXLEN', '~', ARGV[10], '*', 't', ARGV[14]}
   for i = 0, m - 1 do
-    entry[#entry + 1] = 'a' .. i
+    entry[#entry + 1] = 'r:' .. ARGV[base + 1 + i * 5]
     entry[#entry + 1] = ARGV[base + 5 + i * 5]
   end
   redis.call(unpack(entry))

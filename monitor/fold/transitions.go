@@ -1,11 +1,9 @@
-package engine
+package fold
 
 import (
 	"encoding/json"
-	"fmt"
 	"time"
 
-	"github.com/duban-gov/duban/internal/codec"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/deadline"
@@ -51,11 +49,14 @@ type Transition struct {
 	From       string                  `json:"from,omitempty"`
 	To         string                  `json:"to,omitempty"`
 	Decision   *deadline.DecisionFacts `json:"decision,omitempty"`
+	// Key is the TAlert record's alert key: its record rides in the outbox entry's field of
+	// that key (rdb.OutboxEntry.Records), not by position.
+	Key string `json:"key,omitempty"`
 	// Alert is the TAlert record, whole in the process that made the transition, and rebuilt
 	// from Facts in the relay. AlertDoc is its JSON exactly as stored: it rides in the outbox
-	// entry's own field (rdb.OutboxEntry.Alerts), and the relay puts it on the alert stream
-	// as it is, never decoding and encoding a record again on the midnight-burst path.
-	// Facts are what the relay's figures read of it. SetAlert sets all three.
+	// entry's own field, and the relay puts it on the alert stream as it is, never decoding
+	// and encoding a record again on the midnight-burst path. Facts are what the relay's
+	// figures read of it. SetAlert sets all four.
 	Alert     *alerting.Record `json:"-"`
 	AlertDoc  json.RawMessage  `json:"-"`
 	Facts     *AlertFacts      `json:"facts,omitempty"`
@@ -69,16 +70,10 @@ type Transition struct {
 	Year          int                  `json:"year,omitempty"`
 }
 
-// SetAlert makes t a TAlert transition of r, whose stored JSON is doc (nil: encode r).
-func (t *Transition) SetAlert(r *alerting.Record, doc []byte) error {
-	if doc == nil {
-		var err error
-		if doc, err = codec.Marshal(r); err != nil {
-			return fmt.Errorf("engine: encode alert %s: %w", r.ID, err)
-		}
-	}
-	t.Type, t.Alert, t.AlertDoc, t.Facts = TAlert, r, doc, factsOf(r)
-	return nil
+// SetAlert makes t a TAlert transition of r, whose stored JSON is doc (set by the engine,
+// which encodes records; nil until then).
+func (t *Transition) SetAlert(r *alerting.Record, doc []byte) {
+	t.Type, t.Key, t.Alert, t.AlertDoc, t.Facts = TAlert, r.Key, r, doc, FactsOf(r)
 }
 
 // AlertFacts are the fields of an alert record that the figures count by.
@@ -92,13 +87,14 @@ type AlertFacts struct {
 	FiredAt    time.Time           `json:"fired_at"`
 }
 
-func factsOf(r *alerting.Record) *AlertFacts {
+// FactsOf are r's facts.
+func FactsOf(r *alerting.Record) *AlertFacts {
 	return &AlertFacts{Kind: r.Kind, Level: r.Level, State: r.State, Resolution: r.Resolution,
 		Department: r.Department, Instant: r.Instant, FiredAt: r.FiredAt}
 }
 
-// record is a record with just the facts set (for the figures, which read no more).
-func (f *AlertFacts) record() *alerting.Record {
+// Record is a record with just the facts set (for the figures, which read no more).
+func (f *AlertFacts) Record() *alerting.Record {
 	return &alerting.Record{Kind: f.Kind, Level: f.Level, State: f.State, Resolution: f.Resolution,
 		Department: f.Department, Instant: f.Instant, FiredAt: f.FiredAt}
 }

@@ -1,15 +1,15 @@
-// Package engine turns stored events into case state: the applier folds each dirty case's
-// events through the clock rules (monitor/deadline) and commits the result to Redis with a
-// compare-and-set, emitting the case's transitions once. The timer engine (next) re-runs the
-// same fold when a threshold comes due.
-package engine
+// Package fold is the pure heart of the engine: a case's events, folded through the clock
+// rules (monitor/deadline) and the alert rules (monitor/alerting) at an instant, give its
+// state, its alert records and the transitions from what it was before (Step). It touches
+// no storage and no clock: the engine (package engine) loads a case, calls Step, and commits
+// what Step returns with a compare-and-set, so each transition is emitted exactly once.
+package fold
 
 import (
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/duban-gov/duban/internal/codec"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/deadline"
@@ -123,20 +123,4 @@ func (c *CaseState) WithRecords(records map[string]alerting.Record, now time.Tim
 		}
 	}
 	return all, changed
-}
-
-// DecodeRecords decodes stored alert records (key → JSON) keyed by alert key.
-func DecodeRecords(caseID string, docs map[string][]byte) (map[string]alerting.Record, error) {
-	if len(docs) == 0 {
-		return nil, nil
-	}
-	out := make(map[string]alerting.Record, len(docs))
-	for k, v := range docs {
-		var r alerting.Record
-		if err := codec.Unmarshal(v, &r); err != nil {
-			return nil, fmt.Errorf("engine: decode alert %s of %s: %w", k, caseID, err)
-		}
-		out[k] = r
-	}
-	return out, nil
 }
