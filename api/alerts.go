@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/alerting"
@@ -266,5 +265,5 @@ func (a *API) accountability(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, engine.Accountability(year, counts, a.o.FaultThreshold))
+	web.WriteJSON(w, http.StatusOK, alerting.Accountability(year, counts, a.o.FaultThreshold))
 }

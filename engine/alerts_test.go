@@ -347,7 +347,7 @@ func TestThreeFaultsRaiseFaultThreshold(t *testing.T) {
 	if rec.State != alerting.Resolved || rec.Resolution != alerting.Superseded {
 		t.Errorf("fault_threshold after the exemption: %s/%s", rec.State, rec.Resolution)
 	}
-	rep := engine.Accountability(2026, counts, 3)
+	rep := alerting.Accountability(2026, counts, 3)
 	if len(rep.Handlers) != 1 || rep.Handlers[0].Faults != 2 || rep.Handlers[0].ThresholdReached {
 		t.Errorf("accountability: %+v", rep)
 	}

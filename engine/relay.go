@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/duban-gov/duban/internal/codec"
@@ -227,7 +226,7 @@ func (r *Relay) ops(b *rdb.RelayBatch, t *fold.Transition, drops map[alerting.Fa
 			drops[f.Fault] = true
 		}
 	case fold.TCalendarMissing:
-		rec := CalendarMissingAlert(t.Year, r.o.Clock.Now(), r.o.Loc)
+		rec := alerting.CalendarMissing(t.Year, alerting.NeededByDeadline, r.o.Clock.Now().In(r.o.Loc))
 		doc, err := json.Marshal(rec)
 		if err != nil {
 			return fmt.Errorf("engine: encode alert: %w", err)
@@ -239,15 +238,7 @@ func (r *Relay) ops(b *rdb.RelayBatch, t *fold.Transition, drops map[alerting.Fa
 
 // faultThreshold is the alert a handler gets on reaching the threshold in a year.
 func (r *Relay) faultThreshold(f alerting.Fault) alerting.Record {
-	now := r.o.Clock.Now().In(r.o.Loc)
-	rec := alerting.Record{
-		ID: alerting.FaultThresholdID(f.Year, f.Department, f.Handler), Kind: monitor.FaultThreshold,
-		Level: monitor.FaultThreshold.Level(), Department: f.Department, Handler: f.Handler,
-		Year: f.Year, Instant: now, FiredAt: now, Faults: r.o.FaultThreshold,
-		Message: fmt.Sprintf("承办人 %s（%s）%d年度过错已达%d次，不得定为称职", f.Handler, r.deptName(f.Department), f.Year, r.o.FaultThreshold),
-	}
-	rec.Fire(now)
-	return rec
+	return alerting.FaultThreshold(f, r.o.FaultThreshold, r.deptName(f.Department), r.o.Clock.Now().In(r.o.Loc))
 }
 
 // deptName is a department's name for a message, or its code when the catalogue lacks it.
@@ -260,18 +251,6 @@ func (r *Relay) deptName(code string) string {
 		}
 	}
 	return code
-}
-
-// CalendarMissingAlert is the alert raised once for a year whose calendar is not loaded.
-func CalendarMissingAlert(year int, now time.Time, loc *time.Location) alerting.Record {
-	now = now.In(loc)
-	rec := alerting.Record{
-		ID: alerting.CalendarMissingID(year), Kind: monitor.CalendarMissing,
-		Level: monitor.CalendarMissing.Level(), Year: year, Instant: now, FiredAt: now,
-		Message: strconv.Itoa(year) + "年节假日安排未加载，相关期限暂按周末及法定节日固定日期推算，请管理员加载该年度日历",
-	}
-	rec.Fire(now)
-	return rec
 }
 
 // dropBelow keeps a handler's fault_threshold alert in line with the year's count: resolved

@@ -141,7 +141,7 @@ func TestResolvedSystemAlertIsRewrittenInTheZone(t *testing.T) {
 	ctx := context.Background()
 	store := rdbtest.Store(t)
 	old := time.Date(2026, 3, 1, 0, 30, 0, 0, time.UTC)
-	rec := engine.CalendarMissingAlert(2031, old, time.UTC)
+	rec := alerting.CalendarMissing(2031, alerting.NeededByDeadline, old.In(time.UTC))
 	doc, _ := json.Marshal(&rec)
 	if _, err := store.RaiseSystemAlert(ctx, rec.ID, doc, time.Unix(1_800_000_000, 0)); err != nil {
 		t.Fatal(err)

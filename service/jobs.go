@@ -67,8 +67,7 @@ func jobs(cfg *config.Config, store *rdb.Store, clk clock.Clock, cals *engine.Ca
 				if cals.Current().Loaded(next) {
 					return nil
 				}
-				rec := engine.CalendarMissingAlert(next, clk.Now(), cfg.Location)
-				rec.Message = fmt.Sprintf("%d年节假日安排尚未加载：请管理员在年底前通过 PUT /api/v1/calendar/%d 加载国务院办公厅公布的安排", next, next)
+				rec := alerting.CalendarMissing(next, alerting.YearEndCheck, clk.Now().In(cfg.Location))
 				doc, err := json.Marshal(&rec)
 				if err != nil {
 					return err

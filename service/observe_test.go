@@ -137,7 +137,7 @@ func TestSharedFiguresCountOpenSystemAlerts(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 12, 20, 9, 0, 0, 0, time.UTC)
-	missing := engine.CalendarMissingAlert(2027, now, time.UTC)
+	missing := alerting.CalendarMissing(2027, alerting.NeededByDeadline, now)
 	ft := alerting.Record{ID: alerting.FaultThresholdID(2026, "env", "li.si"), Kind: monitor.FaultThreshold,
 		Level: monitor.FaultThreshold.Level(), Department: "env", Handler: "li.si", Year: 2026, Instant: now, FiredAt: now}
 	ft.Fire(now)
