@@ -16,12 +16,11 @@ import (
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor/fold"
-	"github.com/duban-gov/duban/rdb"
 )
 
 // Options configure the API.
 type Options struct {
-	Store *rdb.Store
+	Store Store
 	// Rules returns the rules in force (catalogue, calendar, zone).
 	Rules     func() fold.Rules
 	Calendars *engine.Calendars

@@ -23,7 +23,7 @@ type BusinessClock interface{ Now() time.Time }
 
 // ApplierOptions configure an Applier.
 type ApplierOptions struct {
-	Store *rdb.Store
+	Store ApplierStore
 	// fold.Rules returns the rules in force now (the calendar can be reloaded at run time).
 	Rules  func() fold.Rules
 	Clock  BusinessClock

@@ -11,14 +11,13 @@ import (
 	"github.com/duban-gov/duban/monitor/deadline"
 	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/monitor/workday"
-	"github.com/duban-gov/duban/rdb"
 )
 
 // Calendars holds the working-day calendar in force: the years built into the binary, then
 // the years of the configured files, then the years loaded at run time (kept in Redis, so
 // every replica and every restart sees them). Later sources replace a year of earlier ones.
 type Calendars struct {
-	store *rdb.Store
+	store CalendarStore
 	base  *workday.Calendar // built in plus configured files
 	cur   atomic.Pointer[workday.Calendar]
 	mu    sync.Mutex // serialises reloads
@@ -26,7 +25,7 @@ type Calendars struct {
 
 // NewCalendars starts from base (built-in and configured years) and loads the run-time years
 // from Redis.
-func NewCalendars(ctx context.Context, store *rdb.Store, base *workday.Calendar) (*Calendars, error) {
+func NewCalendars(ctx context.Context, store CalendarStore, base *workday.Calendar) (*Calendars, error) {
 	c := &Calendars{store: store, base: base}
 	c.cur.Store(base)
 	if err := c.Reload(ctx); err != nil {
@@ -79,7 +78,7 @@ func (c *Calendars) Load(ctx context.Context, year int, doc []byte) (*workday.Ye
 // Affected marks dirty every open case whose clocks the given year can change: cases whose
 // span from submission to their latest deadline touches the year, and provisional cases
 // missing it. It reads stored states in bounded batches and returns how many it marked.
-func Affected(ctx context.Context, store *rdb.Store, year int, wall time.Time) (int, error) {
+func Affected(ctx context.Context, store AffectedStore, year int, wall time.Time) (int, error) {
 	marked := 0
 	err := store.OpenCaseIDs(ctx, func(ids []string) error {
 		recs, err := store.Records(ctx, ids)

@@ -18,7 +18,7 @@ import (
 
 // RelayOptions configure the relay.
 type RelayOptions struct {
-	Store *rdb.Store
+	Store RelayStore
 	Clock BusinessClock
 	Wall  func() time.Time // real time (stream trimming); nil means the system clock
 	Loc   *time.Location
@@ -294,7 +294,7 @@ func (r *Relay) dropBelow(ctx context.Context, f alerting.Fault) error {
 // ResolveSystemAlert resolves an open system alert (a calendar year loaded: closed; a count
 // back under the threshold: superseded). A missing or already closed alert is left alone.
 // now is business time in the configured zone, and the record is put in now's zone whole.
-func ResolveSystemAlert(ctx context.Context, store *rdb.Store, id string, res alerting.Resolution, now, wall time.Time) error {
+func ResolveSystemAlert(ctx context.Context, store SystemAlertStore, id string, res alerting.Resolution, now, wall time.Time) error {
 	for range maxConflicts {
 		old, ok, err := store.Alert(ctx, id)
 		if err != nil || !ok {

@@ -13,7 +13,7 @@ import (
 
 // TimerOptions configure the timer engine.
 type TimerOptions struct {
-	Store *rdb.Store
+	Store TimerStore
 	// Clock is the business clock: thresholds are business instants.
 	Clock clock.Clock
 	// Wall is real time (plumbing: the dirty set's scores). Nil means the system clock.

@@ -54,7 +54,7 @@ func FormatOf(name string) (f Format, ok bool) {
 
 // Options configure an Importer. Store, Catalog and Clock are required.
 type Options struct {
-	Store *rdb.Store
+	Store Store
 	// Catalog is the catalogue events are validated against.
 	Catalog *monitor.Catalog
 	// Clock is the business clock: an `at` more than 5 minutes past its Now is rejected, and

@@ -45,7 +45,7 @@ type Limits struct {
 
 // Options configure a Handler. Store, Catalog and Clock are required.
 type Options struct {
-	Store *rdb.Store
+	Store Store
 	// Catalog returns the current catalogue; it is read once per request, so a reloaded
 	// catalogue applies from the next request on. A nil catalogue is answered 503.
 	Catalog func() *monitor.Catalog
@@ -69,7 +69,7 @@ type Options struct {
 // Handler serves POST /api/v1/events. It expects web.Authenticator.Authenticate to have run
 // before it. It is safe for concurrent use.
 type Handler struct {
-	store    *rdb.Store
+	store    Store
 	catalog  func() *monitor.Catalog
 	clock    interface{ Now() time.Time }
 	wall     func() time.Time

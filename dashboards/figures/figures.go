@@ -18,7 +18,7 @@ import (
 
 // Options configure a Source.
 type Options struct {
-	Store   *rdb.Store
+	Store   Store
 	Catalog func() *monitor.Catalog
 	Clock   interface{ Now() time.Time }
 	Loc     *time.Location
