@@ -2,7 +2,6 @@ package rdb
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -231,37 +230,6 @@ func (s *Store) CommitCases(ctx context.Context, cs []Commit) (ok []bool, err er
 		ok[i] = n == 1
 	}
 	return ok, nil
-}
-
-// DeadLetter is a case whose stored events cannot be applied, with the reason.
-type DeadLetter struct {
-	CaseID     string    `json:"id"`
-	Department string    `json:"department"`
-	Reason     string    `json:"reason"`
-	EventIDs   []string  `json:"event_ids"`
-	At         time.Time `json:"at"`
-	// Source and Cursor are set on a row of an exchange database that could not become a
-	// valid event: the source's name and the row's cursor value (collectors/sqlpoll).
-	Source string `json:"source,omitempty"`
-	Cursor string `json:"cursor,omitempty"`
-}
-
-// PutDeadLetter parks a case that cannot be applied, unless a new event arrived since its
-// snapshot (then it stays dirty: the new event may make it applicable). It reports whether
-// the letter was written.
-func (s *Store) PutDeadLetter(ctx context.Context, snap *Snapshot, d DeadLetter) (bool, error) {
-	doc, err := json.Marshal(d)
-	if err != nil {
-		return false, fmt.Errorf("rdb: encode dead letter: %w", err)
-	}
-	p := Partition(snap.CaseID)
-	c, err := s.runOne(ctx, deadLetterScript,
-		[]string{s.k.caseKey(snap.CaseID), s.k.dirty(p), s.k.dead(p)}, snap.CaseID, snap.Ver, doc)
-	if err != nil {
-		return false, fmt.Errorf("rdb: dead letter %s: %w", snap.CaseID, err)
-	}
-	n, _ := c.Int()
-	return n == 1, nil
 }
 
 // MarkDirty makes cases claimable again now (dead-letter replay, calendar reload). It

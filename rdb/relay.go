@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -184,4 +185,54 @@ func (s *Store) OutboxHeads(ctx context.Context, after [Partitions]string, count
 		out[p] = es
 	}
 	return out, nil
+}
+
+// Outbox reads a partition's outbox after the stream id `after` ("" from the start), up to
+// count entries. Consumers keep their own position.
+func (s *Store) Outbox(ctx context.Context, p int, after string, count int64) ([]OutboxEntry, error) {
+	start := "-"
+	if after != "" {
+		start = "(" + after
+	}
+	msgs, err := s.c.XRangeN(ctx, s.k.outbox(p), start, "+", count).Result()
+	if err != nil {
+		return nil, fmt.Errorf("rdb: read outbox %d: %w", p, err)
+	}
+	out := make([]OutboxEntry, len(msgs))
+	for i, m := range msgs {
+		out[i] = outboxEntry(m)
+	}
+	return out, nil
+}
+
+// OutboxEntry is one commit's transitions in a partition's outbox: its stream id, the JSON
+// array of its transitions, and the alert records its alert transitions carry, as stored,
+// by alert key (commit.lua: fields t, r:<key>, …). Positional holds the records of entries
+// written before, whose fields were a0, a1, … in the order of their alert transitions.
+type OutboxEntry struct {
+	ID         string
+	Doc        []byte
+	Records    map[string][]byte
+	Positional [][]byte
+}
+
+func outboxEntry(m redis.XMessage) OutboxEntry {
+	doc, _ := m.Values["t"].(string)
+	e := OutboxEntry{ID: m.ID, Doc: []byte(doc)}
+	for f, v := range m.Values {
+		if key, ok := strings.CutPrefix(f, "r:"); ok {
+			s, _ := v.(string)
+			if e.Records == nil {
+				e.Records = make(map[string][]byte, len(m.Values)-1)
+			}
+			e.Records[key] = []byte(s)
+		}
+	}
+	for k := 0; ; k++ {
+		a, ok := m.Values["a"+strconv.Itoa(k)].(string)
+		if !ok {
+			return e
+		}
+		e.Positional = append(e.Positional, []byte(a))
+	}
 }

@@ -22,7 +22,6 @@ var (
 	leaseScript        = script("lease")
 	leaseReleaseScript = script("leaserelease")
 	backlogScript      = script("backlog")
-	testAppendScript   = script("testappend")
 )
 
 // SubscriptionDoc is a stored subscription: its id and JSON.
@@ -257,15 +256,4 @@ func (s *Store) AlertBacklogs(ctx context.Context, positions []string, max int64
 		return nil, fmt.Errorf("rdb: count alert backlog: unexpected reply %v", c.Val())
 	}
 	return v, nil
-}
-
-// AppendAlertForTest appends an alert record to the alert stream, as the relay does, and
-// returns its cursor. Only tests call it: they produce alert stream entries without folding
-// cases.
-func (s *Store) AppendAlertForTest(ctx context.Context, doc []byte, realNow time.Time) (string, error) {
-	c, err := s.runOne(ctx, testAppendScript, []string{s.k.alertStream()}, doc, streamMinID(realNow))
-	if err != nil {
-		return "", fmt.Errorf("rdb: append alert: %w", err)
-	}
-	return c.Text()
 }

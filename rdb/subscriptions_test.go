@@ -17,10 +17,11 @@ func TestSubscriptionStorage(t *testing.T) {
 	if pos, ok, err := s.CreateSubscription(ctx, "s0", []byte(`{"id":"s0"}`)); err != nil || !ok || pos != "0-0" {
 		t.Fatalf("create on an empty stream: %q %v %v", pos, ok, err)
 	}
-	first, err := s.AppendAlertForTest(ctx, []byte(`{"id":"a1"}`), wall)
+	cs, err := s.AppendAlerts(ctx, [][]byte{[]byte(`{"id":"a1"}`)}, wall)
 	if err != nil {
 		t.Fatal(err)
 	}
+	first := cs[0]
 	pos, ok, err := s.CreateSubscription(ctx, "s1", []byte(`{"id":"s1"}`))
 	if err != nil || !ok || pos != first {
 		t.Fatalf("create: %q %v %v, want position %q (the newest entry)", pos, ok, err, first)
@@ -28,8 +29,8 @@ func TestSubscriptionStorage(t *testing.T) {
 	if _, ok, _ := s.CreateSubscription(ctx, "s1", []byte(`{}`)); ok {
 		t.Error("an id was taken twice")
 	}
-	second, _ := s.AppendAlertForTest(ctx, []byte(`{"id":"a2"}`), wall)
-	third, _ := s.AppendAlertForTest(ctx, []byte(`{"id":"a3"}`), wall)
+	cs, _ = s.AppendAlerts(ctx, [][]byte{[]byte(`{"id":"a2"}`), []byte(`{"id":"a3"}`)}, wall)
+	second, third := cs[0], cs[1]
 	if n, err := s.AlertBacklogs(ctx, []string{first, second, third, "", "0-0"}, 2); err != nil || len(n) != 5 ||
 		n[0] != 2 || n[1] != 1 || n[2] != 0 || n[3] != 2 || n[4] != 2 {
 		t.Errorf("backlogs: %v %v, want [2 1 0 2 2] (capped at 2)", n, err)

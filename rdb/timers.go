@@ -137,3 +137,15 @@ func (s *Store) ScheduleTimers(ctx context.Context, at map[string]time.Time) err
 	}
 	return nil
 }
+
+// NextTimer returns the case's scheduled next threshold (business time), if any.
+func (s *Store) NextTimer(ctx context.Context, caseID string) (time.Time, bool, error) {
+	v, err := s.c.ZScore(ctx, s.k.timers(Partition(caseID)), caseID).Result()
+	if err == redis.Nil {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("rdb: read timer of %s: %w", caseID, err)
+	}
+	return time.UnixMilli(int64(v)), true, nil
+}

@@ -41,7 +41,7 @@ func fire(t *testing.T, s *rdb.Store, recs ...alerting.Record) {
 	t.Helper()
 	for _, r := range recs {
 		doc, _ := json.Marshal(&r)
-		if _, err := s.AppendAlertForTest(context.Background(), doc, time.Now()); err != nil {
+		if _, err := s.AppendAlerts(context.Background(), [][]byte{doc}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}

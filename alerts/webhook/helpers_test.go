@@ -142,11 +142,11 @@ func (e *env) fire(recs ...alerting.Record) []string {
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		c, err := e.store.AppendAlertForTest(context.Background(), doc, time.Now())
+		cs, err := e.store.AppendAlerts(context.Background(), [][]byte{doc}, time.Now())
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		out = append(out, c)
+		out = append(out, cs[0])
 	}
 	return out
 }
