@@ -51,6 +51,10 @@ func demoReportWithin(now, from time.Time) time.Duration {
 // (with its burst of one second's worth) would hold that back for seconds.
 const demoEventsPerSecond = 20000
 
+// memoryRedisTimeouts are the embedded Redis's: generous, as it shares the process's CPU.
+var memoryRedisTimeouts = rdb.Timeouts{Dial: 5 * time.Second, Read: 30 * time.Second,
+	Write: 30 * time.Second, PoolWait: 30 * time.Second}
+
 // memoryRedisTick is how often the embedded Redis's clock is moved on by the real time
 // that passed (see advanceMemoryRedis).
 const memoryRedisTick = 250 * time.Millisecond
@@ -122,7 +126,10 @@ func Run(ctx context.Context, o Options) error {
 	defer stopTick()
 	bg.Go(func() { advanceMemoryRedis(tickCtx, mr, memoryRedisTick) })
 
-	store, err := rdb.Open(ctx, rdb.Options{Addrs: []string{mr.Addr()}, Prefix: cfg.Redis.Prefix})
+	// The embedded Redis runs in this process, on its CPU: under load a big script can take
+	// seconds, which is no outage. The prompt-503 timeouts are for a real Redis that froze.
+	store, err := rdb.Open(ctx, rdb.Options{Addrs: []string{mr.Addr()}, Prefix: cfg.Redis.Prefix,
+		Timeouts: memoryRedisTimeouts, Logger: log})
 	if err != nil {
 		return fmt.Errorf("connect to the embedded Redis: %w", err)
 	}
@@ -211,22 +218,9 @@ func settled(ctx context.Context, store *rdb.Store) error {
 	t := time.NewTicker(settledPoll)
 	defer t.Stop()
 	for {
-		dirty, err := store.DirtyCount(ctx)
-		if err != nil {
-			return err
-		}
-		if dirty == 0 {
-			cps, err := store.RelayCheckpoints(ctx)
-			if err != nil {
-				return err
-			}
-			heads, err := store.OutboxHeads(ctx, cps, 1)
-			if err != nil {
-				return err
-			}
-			if len(heads) == 0 {
-				return nil
-			}
+		// A failed look (Redis busy) is looked at again: only the context ends the wait.
+		if done, err := settledNow(ctx, store); err == nil && done {
+			return nil
 		}
 		select {
 		case <-ctx.Done():
@@ -234,6 +228,19 @@ func settled(ctx context.Context, store *rdb.Store) error {
 		case <-t.C:
 		}
 	}
+}
+
+// settledNow is one look of settled.
+func settledNow(ctx context.Context, store *rdb.Store) (bool, error) {
+	if dirty, err := store.DirtyCount(ctx); err != nil || dirty > 0 {
+		return false, err
+	}
+	cps, err := store.RelayCheckpoints(ctx)
+	if err != nil {
+		return false, err
+	}
+	heads, err := store.OutboxHeads(ctx, cps, 1)
+	return err == nil && len(heads) == 0, err
 }
 
 // demoClock gives the demo its fast business clock where the environment does not set one:
