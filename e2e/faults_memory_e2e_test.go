@@ -52,8 +52,8 @@ type child struct {
 }
 
 // startChild builds duban and runs `duban serve` with config (YAML) on redisAddr, and
-// waits until it is ready.
-func startChild(t *testing.T, redisAddr, config string) *child {
+// waits until it is ready. env ("KEY=value") is added to, or overrides, its environment.
+func startChild(t *testing.T, redisAddr, config string, env ...string) *child {
 	t.Helper()
 	bin, err := buildDuban()
 	if err != nil {
@@ -68,6 +68,7 @@ func startChild(t *testing.T, redisAddr, config string) *child {
 	c.cmd = exec.Command(bin, "serve")
 	c.cmd.Env = []string{"DUBAN_CONFIG=" + cfgPath, "DUBAN_LISTEN=" + addr,
 		"DUBAN_REDIS_URL=redis://" + redisAddr, "DUBAN_CLOCK_START=2026-03-02T10:00:00+08:00"}
+	c.cmd.Env = append(c.cmd.Env, env...) // the last of a key wins
 	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := c.cmd.Start(); err != nil {
