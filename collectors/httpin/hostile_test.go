@@ -75,6 +75,13 @@ func idsOf(contentType string, body []byte) [][2]string {
 // accepted or duplicate — never one the answer rejected, never half of a batch the answer
 // refused. `make test` runs it over the seeds; `go test -fuzz FuzzPostEvents
 // ./collectors/httpin` explores further.
+//
+// What that command shows is the fuzzing engine's, not a hang: it first builds this package
+// and everything under it again with coverage instrumentation and prints nothing meanwhile
+// (about 5 minutes on a cold build cache on a busy 2-core machine, seconds once cached).
+// Then each input that widens coverage is minimised, every candidate a request through
+// HTTP and Redis, and the status line says "0/sec" for as long as that lasts (up to
+// -fuzzminimizetime, 60 s by default); -fuzzminimizetime=1x keeps it exploring instead.
 func FuzzPostEvents(f *testing.F) {
 	for _, s := range hostileSeeds {
 		f.Add(s.contentType, []byte(s.body))
