@@ -126,6 +126,10 @@ func (a *API) putCalendar(w http.ResponseWriter, r *http.Request) {
 	}
 	y, err := a.o.Calendars.Load(r.Context(), year, body)
 	if err != nil {
+		if web.IsUnavailable(err) { // the file was fine; Redis could not keep it: 503
+			web.WriteError(w, r, err)
+			return
+		}
 		web.WriteError(w, r, calendarError(err))
 		return
 	}

@@ -52,8 +52,8 @@ type child struct {
 }
 
 // startChild builds duban and runs `duban serve` with config (YAML) on redisAddr, and
-// waits until it is ready.
-func startChild(t *testing.T, redisAddr, config string) *child {
+// waits until it is ready. env ("KEY=value") is added to, or overrides, its environment.
+func startChild(t testing.TB, redisAddr, config string, env ...string) *child {
 	t.Helper()
 	bin, err := buildDuban()
 	if err != nil {
@@ -68,6 +68,7 @@ func startChild(t *testing.T, redisAddr, config string) *child {
 	c.cmd = exec.Command(bin, "serve")
 	c.cmd.Env = []string{"DUBAN_CONFIG=" + cfgPath, "DUBAN_LISTEN=" + addr,
 		"DUBAN_REDIS_URL=redis://" + redisAddr, "DUBAN_CLOCK_START=2026-03-02T10:00:00+08:00"}
+	c.cmd.Env = append(c.cmd.Env, env...) // the last of a key wins
 	c.cmd.Stdout, c.cmd.Stderr = c.logs, c.logs
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := c.cmd.Start(); err != nil {
@@ -104,22 +105,28 @@ func startChild(t *testing.T, redisAddr, config string) *child {
 }
 
 // peakRSS is the process's peak resident set (VmHWM), in MiB.
-func (c *child) peakRSS(t *testing.T) float64 {
+func (c *child) peakRSS(t testing.TB) float64 { return c.memStatus(t, "VmHWM") }
+
+// rss is the process's resident set now (VmRSS), in MiB.
+func (c *child) rss(t testing.TB) float64 { return c.memStatus(t, "VmRSS") }
+
+// memStatus reads a figure in kB of /proc/<pid>/status, in MiB.
+func (c *child) memStatus(t testing.TB, key string) float64 {
 	t.Helper()
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
 	if err != nil {
-		t.Skipf("no /proc: %v", err) // not Linux: VmHWM cannot be read
+		t.Skipf("no /proc: %v", err) // not Linux: the figure cannot be read
 	}
 	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, key+":"); ok {
 			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
 			if err != nil {
-				t.Fatalf("VmHWM %q: %v", v, err)
+				t.Fatalf("%s %q: %v", key, v, err)
 			}
 			return float64(kb) / 1024
 		}
 	}
-	t.Fatal("no VmHWM in /proc/<pid>/status")
+	t.Fatalf("no %s in /proc/<pid>/status", key)
 	return 0
 }
 

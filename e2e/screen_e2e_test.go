@@ -74,7 +74,7 @@ func browser(t *testing.T) context.Context {
 
 // freeAddr reserves a loopback port, so that the service can be stopped and started again
 // on the same address, as a wall screen's reconnects expect.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

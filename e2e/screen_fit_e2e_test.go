@@ -109,6 +109,28 @@ func checkNothingClipped(t *testing.T, ctx context.Context, selector string) {
 // shippedFamily is the @font-face family of the font the screen ships (screen.css).
 const shippedFamily = "Duban Sans SC"
 
+// probeFonts asks Chromium which fonts drew the text of #font-probe, again every 50 ms
+// until it names at least one or limit has passed (then the empty list is returned, for the
+// caller's assertion to fail on).
+func probeFonts(t *testing.T, ctx context.Context, limit time.Duration) []*css.PlatformFontUsage {
+	t.Helper()
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		res, err := chromedp.Run(ctx, chromedp.QueryAfter(chromedp.CSS("#font-probe"),
+			func(ctx context.Context, tg *chromedp.Target, nodes []*chromedp.Node) (css.GetPlatformFontsForNodeResult, error) {
+				if _, err := cdp.Call(ctx, tg, css.Enable, cdp.Empty{}); err != nil {
+					return css.GetPlatformFontsForNodeResult{}, err
+				}
+				return cdp.Call(ctx, tg, css.GetPlatformFontsForNode, css.GetPlatformFontsForNodeParams{NodeID: nodes[0].NodeID})
+			}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Fonts) > 0 || time.Since(start) > limit {
+			return res.Fonts
+		}
+	}
+}
+
 // checkShippedFont: the font files are served, both faces load in the page, the page's
 // text names the family, and the font alone draws every character the screen shows — what
 // a machine without a Chinese font would see.
@@ -155,17 +177,10 @@ func checkShippedFont(t *testing.T, ctx context.Context, base string) {
 		document.body.append(p);
 		return true; })()`)
 	defer js[bool](t, ctx, `(document.getElementById('font-probe').remove(), true)`)
-	res, err := chromedp.Run(ctx, chromedp.QueryAfter(chromedp.CSS("#font-probe"),
-		func(ctx context.Context, tg *chromedp.Target, nodes []*chromedp.Node) (css.GetPlatformFontsForNodeResult, error) {
-			if _, err := cdp.Call(ctx, tg, css.Enable, cdp.Empty{}); err != nil {
-				return css.GetPlatformFontsForNodeResult{}, err
-			}
-			return cdp.Call(ctx, tg, css.GetPlatformFontsForNode, css.GetPlatformFontsForNodeParams{NodeID: nodes[0].NodeID})
-		}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fonts := res.Fonts
+	// The probe is measured only once it is laid out: right after it is added, Chromium
+	// may not have drawn its text yet and names no font at all.
+	waitPage(t, ctx, "the font probe laid out", `(() => { const r = document.getElementById('font-probe').getBoundingClientRect(); return r.width > 0 && r.height > 0; })()`, 5*time.Second)
+	fonts := probeFonts(t, ctx, 5*time.Second)
 	var used []string
 	for _, f := range fonts {
 		used = append(used, fmt.Sprintf("%s (custom %v, %d glyphs)", f.FamilyName, f.IsCustomFont, int(f.GlyphCount)))

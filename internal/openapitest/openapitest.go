@@ -256,20 +256,28 @@ func Middleware(tb testing.TB) func(http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			reqBody, err := io.ReadAll(r.Body)
-			if err != nil {
-				http.Error(w, "openapitest: read body: "+err.Error(), http.StatusBadRequest)
-				return
-			}
-			r.Body = io.NopCloser(bytes.NewReader(reqBody))
+			// The handler reads the body itself, as it would unwrapped — so that a body
+			// that comes slowly, or one refused before it is read (the in-flight budget),
+			// is met as the service meets it — and the bytes it reads are kept for the check.
+			var sent bytes.Buffer
+			body := r.Body
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.TeeReader(body, &sent), body}
 			check := r.Clone(r.Context())
 			rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 			next.ServeHTTP(rec, r)
+			if rec.status < 300 {
+				// A request taken is checked whole: what the handler left unread too.
+				_, _ = io.Copy(&sent, body)
+			}
+			reqBody := sent.Bytes()
 			// Checked aside, so that the check adds no latency to the answer (the
 			// end-to-end tests time bursts); the cleanup waits for every check.
-			status, header, body := rec.status, rec.Header().Clone(), rec.body.Bytes()
+			status, header, answer := rec.status, rec.Header().Clone(), rec.body.Bytes()
 			pending.Go(func() {
-				if err := v.Check(check, reqBody, status, header, body); err != nil {
+				if err := v.Check(check, reqBody, status, header, answer); err != nil {
 					mu.Lock()
 					problems = append(problems, err.Error())
 					mu.Unlock()
