@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/duban-gov/duban/internal/lease"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/rdb"
 )
@@ -65,11 +67,12 @@ const (
 // Dispatcher delivers alerts to the subscriptions whose leases this replica holds, each in a
 // goroutine of its own.
 type Dispatcher struct {
-	o    Options
-	m    *metrics
-	wake chan struct{}
-	news notifier
-	log  *slog.Logger
+	o      Options
+	leases *lease.Leases
+	m      *metrics
+	wake   chan struct{}
+	news   notifier
+	log    *slog.Logger
 	// lastErr is the last logged reconcile failure, so a repeating one is logged once.
 	lastErr string
 }
@@ -116,8 +119,13 @@ func New(o Options) (*Dispatcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Dispatcher{o: o, m: m, wake: make(chan struct{}, 1),
-		log: o.Logger.With("component", "webhook")}, nil
+	log := o.Logger.With("component", "webhook")
+	leases, err := lease.New(lease.Options{Store: o.Store, Owner: o.Owner, TTL: o.Lease, Renew: o.Poll,
+		Wall: o.Wall, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("webhook: %w", err)
+	}
+	return &Dispatcher{o: o, leases: leases, m: m, wake: make(chan struct{}, 1), log: log}, nil
 }
 
 // Wake makes the dispatcher look at the subscriptions now (one was created or deleted here)
@@ -157,9 +165,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	cancel()
 	follower.Wait()
-	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer rcancel()
-	if err := d.o.Store.ReleaseLeases(rctx, names, d.o.Owner); err != nil {
+	if err := d.leases.Release(ctx, names...); err != nil {
 		d.log.Warn("lease_release_failed", "err", err)
 	}
 	return nil
@@ -200,20 +206,18 @@ func (d *Dispatcher) reconcile(ctx context.Context, held map[string]*worker) {
 	for i, s := range subs {
 		names[i] = rdb.SubscriptionLease(s.ID)
 	}
-	got, err := d.o.Store.HoldLeases(ctx, names, d.o.Owner, d.o.Lease)
+	got, err := d.leases.Hold(ctx, names...)
 	if err != nil {
 		d.failed(ctx, held, err)
 		return
 	}
 	d.lastErr = ""
-	now := d.o.Wall()
 	for i, s := range subs {
 		w, running := held[s.ID]
 		switch {
 		case got[i] && running:
-			w.renewed = now
 		case got[i]:
-			held[s.ID] = d.start(ctx, s, now)
+			held[s.ID] = d.start(ctx, s)
 			d.log.Info("subscription_taken", "subscription", s.ID)
 		case running:
 			w.stop()
@@ -234,9 +238,8 @@ func (d *Dispatcher) failed(ctx context.Context, held map[string]*worker, err er
 		d.lastErr = msg
 		d.log.Error("subscriptions_unreachable", "err", err)
 	}
-	now := d.o.Wall()
 	for id, w := range held {
-		if now.Sub(w.renewed) > d.o.Lease*2/3 {
+		if d.leases.Stale(rdb.SubscriptionLease(id)) {
 			w.stop()
 			delete(held, id)
 			d.log.Warn("subscription_dropped", "subscription", id, "reason", "lease not renewed")
@@ -245,9 +248,9 @@ func (d *Dispatcher) failed(ctx context.Context, held map[string]*worker, err er
 }
 
 // start runs a worker for a subscription whose lease this replica just took.
-func (d *Dispatcher) start(ctx context.Context, s *Subscription, now time.Time) *worker {
+func (d *Dispatcher) start(ctx context.Context, s *Subscription) *worker {
 	wctx, cancel := context.WithCancel(ctx)
-	w := &worker{d: d, sub: s, cancel: cancel, done: make(chan struct{}), renewed: now,
+	w := &worker{d: d, sub: s, cancel: cancel, done: make(chan struct{}),
 		log: d.log.With("subscription", s.ID)}
 	go w.run(wctx)
 	return w

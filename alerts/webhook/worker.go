@@ -35,12 +35,11 @@ type Payload struct {
 // worker delivers one subscription's alerts, in stream order, while this replica holds its
 // lease.
 type worker struct {
-	d       *Dispatcher
-	sub     *Subscription
-	cancel  context.CancelFunc
-	done    chan struct{}
-	renewed time.Time // last successful lease renewal (real time); owned by the dispatcher
-	log     *slog.Logger
+	d      *Dispatcher
+	sub    *Subscription
+	cancel context.CancelFunc
+	done   chan struct{}
+	log    *slog.Logger
 	// failing is the error last logged for the entry being retried ("" when none), so a
 	// repeating failure is logged when it changes, not on every retry.
 	failing string
