@@ -15,6 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/duban-gov/duban/internal/lease"
+	"github.com/duban-gov/duban/internal/loop"
+	"github.com/duban-gov/duban/internal/wake"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/rdb"
 )
@@ -70,11 +72,9 @@ type Dispatcher struct {
 	o      Options
 	leases *lease.Leases
 	m      *metrics
-	wake   chan struct{}
+	wake   wake.Signal
 	news   notifier
 	log    *slog.Logger
-	// lastErr is the last logged reconcile failure, so a repeating one is logged once.
-	lastErr string
 }
 
 // New validates the options and builds a Dispatcher.
@@ -125,17 +125,12 @@ func New(o Options) (*Dispatcher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
-	return &Dispatcher{o: o, leases: leases, m: m, wake: make(chan struct{}, 1), log: log}, nil
+	return &Dispatcher{o: o, leases: leases, m: m, log: log}, nil
 }
 
 // Wake makes the dispatcher look at the subscriptions now (one was created or deleted here)
 // rather than at its next poll.
-func (d *Dispatcher) Wake() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
-}
+func (d *Dispatcher) Wake() { d.wake.Wake() }
 
 // Run delivers until ctx ends. On the way out it stops every worker (an entry in flight is
 // abandoned, and resent by whoever takes the subscription next) and releases its leases, so
@@ -145,19 +140,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	var follower sync.WaitGroup
 	follower.Go(func() { d.follow(ctx) })
 	held := map[string]*worker{}
-	tick := time.NewTicker(d.o.Poll)
-	defer tick.Stop()
-	for {
-		d.reconcile(ctx, held)
-		select {
-		case <-tick.C:
-			continue
-		case <-d.wake:
-			continue
-		case <-ctx.Done():
-		}
-		break
-	}
+	loop.Run(ctx, loop.Options{Errors: loop.Errors{Logger: d.log, Event: "subscriptions_unreachable"},
+		Wake: d.wake.C(), Poll: d.o.Poll}, func(ctx context.Context) (bool, error) {
+		return false, d.reconcile(ctx, held)
+	})
 	names := make([]string, 0, len(held))
 	for id, w := range held {
 		w.stop()
@@ -173,11 +159,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 // reconcile takes up the subscriptions whose leases it can hold, renews the leases of those
 // it serves, and stops the workers of subscriptions deleted or lost to another replica.
-func (d *Dispatcher) reconcile(ctx context.Context, held map[string]*worker) {
+// An error means Redis could not be reached (the loop logs it).
+func (d *Dispatcher) reconcile(ctx context.Context, held map[string]*worker) error {
 	docs, err := d.o.Store.Subscriptions(ctx)
 	if err != nil {
-		d.failed(ctx, held, err)
-		return
+		d.failed(ctx, held)
+		return err
 	}
 	subs := make([]*Subscription, 0, len(docs))
 	live := make(map[string]bool, len(docs))
@@ -208,10 +195,9 @@ func (d *Dispatcher) reconcile(ctx context.Context, held map[string]*worker) {
 	}
 	got, err := d.leases.Hold(ctx, names...)
 	if err != nil {
-		d.failed(ctx, held, err)
-		return
+		d.failed(ctx, held)
+		return err
 	}
-	d.lastErr = ""
 	for i, s := range subs {
 		w, running := held[s.ID]
 		switch {
@@ -225,18 +211,15 @@ func (d *Dispatcher) reconcile(ctx context.Context, held map[string]*worker) {
 			d.log.Info("subscription_dropped", "subscription", s.ID, "reason", "lease lost")
 		}
 	}
+	return nil
 }
 
-// failed handles a reconcile that could not reach Redis: the failure is logged when it
-// changes, and workers whose leases could not be renewed for most of a lease are stopped,
-// since another replica may take them over when the leases lapse.
-func (d *Dispatcher) failed(ctx context.Context, held map[string]*worker, err error) {
+// failed handles a reconcile that could not reach Redis: workers whose leases could not be
+// renewed for most of a lease are stopped, since another replica may take them over when
+// the leases lapse.
+func (d *Dispatcher) failed(ctx context.Context, held map[string]*worker) {
 	if ctx.Err() != nil {
 		return
-	}
-	if msg := err.Error(); msg != d.lastErr {
-		d.lastErr = msg
-		d.log.Error("subscriptions_unreachable", "err", err)
 	}
 	for id, w := range held {
 		if d.leases.Stale(rdb.SubscriptionLease(id)) {

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/duban-gov/duban/internal/wake"
 	"github.com/duban-gov/duban/internal/web"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/rdb"
@@ -117,7 +118,7 @@ type Hub struct {
 	pos    cursor // the last entry fanned out
 	closed bool
 
-	ovNudge   chan struct{}
+	ovNudge   wake.Signal
 	ovChanged atomic.Bool
 
 	// afterReplayPage, in tests, runs after each page a replay reads; final: the page
@@ -161,7 +162,6 @@ func New(o Options) (*Hub, error) {
 		ready:   make(chan struct{}),
 		stop:    make(chan struct{}),
 		conns:   make(map[*client]struct{}),
-		ovNudge: make(chan struct{}, 1),
 	}
 	for _, s := range o.AllowedOrigins {
 		h.origins[strings.ToLower(strings.TrimSuffix(s, "/"))] = true
@@ -206,12 +206,7 @@ func (h *Hub) OverviewChanged() {
 	h.nudgeOverview()
 }
 
-func (h *Hub) nudgeOverview() {
-	select {
-	case h.ovNudge <- struct{}{}:
-	default:
-	}
-}
+func (h *Hub) nudgeOverview() { h.ovNudge.Wake() }
 
 // Run feeds the hub from the alert stream until ctx ends, then closes every client with
 // 1001 (going away) and waits for their goroutines. It starts at the stream's newest entry:
