@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/duban-gov/duban/alerts/stream"
 	"github.com/duban-gov/duban/internal/lease"
 	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/monitor"
@@ -168,28 +169,23 @@ func (f *Forwarder) serve(ctx context.Context) {
 	}
 	nextResend := f.o.Wall() // at once: the previous holder may have died before its resend
 	failures := 0
-	for ctx.Err() == nil {
-		entries, err := f.o.Store.AlertsAfter(ctx, pos, batch)
-		if err != nil {
-			clock.Sleep(ctx, time.Second)
-			continue
-		}
-		if len(entries) > 0 {
-			next, ok := f.forward(ctx, pos, entries, &failures)
-			if !ok {
-				return
+	o := stream.Options{Store: f.o.Store, Batch: batch, Block: time.Second, Logger: f.log,
+		// Wait for news at most until the next resend, which an idle read then makes.
+		BlockFor: func() time.Duration { return nextResend.Sub(f.o.Wall()) },
+		Idle: func(ctx context.Context) {
+			if now := f.o.Wall(); !now.Before(nextResend) {
+				f.resend(ctx)
+				nextResend = now.Add(f.o.Resend)
 			}
-			pos = next
-			continue
+		}}
+	_ = stream.Follow(ctx, o, pos, func(ctx context.Context, entries []rdb.StreamAlert) (string, error) {
+		next, ok := f.forward(ctx, pos, entries, &failures)
+		if !ok {
+			return "", stream.ErrStop
 		}
-		if now := f.o.Wall(); !now.Before(nextResend) {
-			f.resend(ctx)
-			nextResend = now.Add(f.o.Resend)
-		}
-		// Wait for news, at most until the next resend.
-		wait := min(max(nextResend.Sub(f.o.Wall()), time.Millisecond), time.Second)
-		_, _ = f.o.Store.WaitAlerts(ctx, pos, 1, wait)
-	}
+		pos = next
+		return pos, nil
+	})
 }
 
 // forward posts the alerts of a batch of stream entries (each alert in its latest state)

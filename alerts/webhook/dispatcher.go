@@ -14,10 +14,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/duban-gov/duban/alerts/stream"
 	"github.com/duban-gov/duban/internal/lease"
 	"github.com/duban-gov/duban/internal/loop"
 	"github.com/duban-gov/duban/internal/wake"
-	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/rdb"
 )
 
@@ -246,29 +246,16 @@ const followBlock = time.Second
 // follow wakes the workers whenever the alert stream grows: one blocking read per replica,
 // whatever the number of subscriptions, so they do not each hold a Redis connection.
 func (d *Dispatcher) follow(ctx context.Context) {
-	cursor := ""
-	for ctx.Err() == nil {
-		if cursor == "" {
-			c, err := d.o.Store.LatestAlertCursor(ctx)
-			if err != nil {
-				clock.Sleep(ctx, time.Second)
-				continue
-			}
-			if cursor = c; cursor == "" {
-				cursor = "0-0"
-			}
-			d.news.broadcast() // whatever came before the first read
-		}
-		entries, err := d.o.Store.WaitAlerts(ctx, cursor, 100, followBlock)
-		if err != nil {
-			clock.Sleep(ctx, time.Second)
-			continue
-		}
-		if len(entries) > 0 {
-			cursor = entries[len(entries)-1].Cursor
-			d.news.broadcast()
-		}
+	o := stream.Options{Store: d.o.Store, Batch: batch, Block: followBlock, Logger: d.log}
+	cursor, ok := stream.Latest(ctx, o)
+	if !ok {
+		return
 	}
+	d.news.broadcast() // whatever came before the first read
+	_ = stream.Follow(ctx, o, cursor, func(_ context.Context, entries []rdb.StreamAlert) (string, error) {
+		d.news.broadcast()
+		return entries[len(entries)-1].Cursor, nil
+	})
 }
 
 // notifier lets any number of goroutines wait for the next broadcast.
