@@ -1,7 +1,6 @@
 package stream_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/duban-gov/duban/alerts/stream"
 	"github.com/duban-gov/duban/internal/eventually"
+	"github.com/duban-gov/duban/internal/syncbuf"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
@@ -193,7 +193,7 @@ func (f *failing) WaitAlerts(ctx context.Context, cursor string, count int64, bl
 func TestFollowResumesAfterFailedReads(t *testing.T) {
 	f := &failing{Store: rdbtest.Store(t)}
 	f.down.Store(true)
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	o := stream.Options{Store: f, Block: 50 * time.Millisecond, RetryFirst: 10 * time.Millisecond,
 		RetryMax: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&buf, nil))}
 	var c collector
@@ -210,21 +210,4 @@ func TestFollowResumesAfterFailedReads(t *testing.T) {
 	if n := strings.Count(log, "alert_stream_readable"); n != 1 {
 		t.Errorf("the recovery logged %d times:\n%s", n, log)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
