@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/duban-gov/duban/internal/eventually"
 )
 
 // tool finds a command-line tool; without it the check is skipped, or fails under CI=true
@@ -80,11 +82,9 @@ func TestRedisConf(t *testing.T) {
 		out, _ := exec.CommandContext(ctx, cli, full...).CombinedOutput()
 		return strings.TrimSpace(string(out))
 	}
-	for deadline := time.Now().Add(10 * time.Second); ask("PING") != "PONG"; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start with deploy/redis/redis.conf:\n%s", log.String())
-		}
-	}
+	eventually.Describing(t, 10*time.Second, func() string {
+		return "redis-server to start with deploy/redis/redis.conf:\n" + log.String()
+	}, func() bool { return ask("PING") == "PONG" })
 	if got := ask("CONFIG", "GET", "appendonly"); got != "appendonly\nyes" {
 		t.Errorf("CONFIG GET appendonly: %q", got)
 	}

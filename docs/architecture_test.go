@@ -65,7 +65,8 @@ func TestLayers(t *testing.T) {
 			case pkg == "rdb" && !under(d, "monitor", "supervision", "internal/codec"):
 				t.Errorf("rdb imports %s", d)
 			// The loops: storage, the domain, the codec.
-			case under(pkg, "engine", "schedule") && !under(d, "monitor", "supervision", "rdb", "internal/codec"):
+			case under(pkg, "engine", "schedule") && !under(d, "monitor", "supervision", "rdb", "internal/codec",
+				"internal/loop", "internal/wake", "internal/lease"):
 				t.Errorf("%s imports %s", pkg, d)
 			// Nothing but the program and the tests' helpers imports the wiring.
 			case under(d, "service", "demo") && !under(pkg, "cmd", "demo", "service", "e2e"):

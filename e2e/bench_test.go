@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/internal/testredis"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
@@ -64,16 +65,13 @@ func BenchmarkIngestToApplied(b *testing.B) {
 		}
 		resp.Body.Close()
 	}
-	for {
+	eventually.Every(b, 5*time.Minute, 2*time.Millisecond, func() string { return "no dirty case left" }, func() bool {
 		n, err := store.DirtyCount(context.Background())
 		if err != nil {
 			b.Fatal(err)
 		}
-		if n == 0 {
-			break
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return n == 0
+	})
 	elapsed := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N*500)/elapsed.Seconds(), "events/s")

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/internal/syncbuf"
 	"github.com/duban-gov/duban/internal/testredis"
 	"github.com/duban-gov/duban/rdb/rdbtest"
@@ -85,12 +86,15 @@ func startChild(t testing.TB, redisAddr, config string, env ...string) *child {
 			<-exited
 		}
 	})
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	var lastErr error
+	eventually.Every(t, 30*time.Second, 50*time.Millisecond, func() string {
+		return fmt.Sprintf("duban serve to be ready (%v):\n%s", lastErr, c.logs.String())
+	}, func() bool {
 		resp, err := http.Get(c.base + "/readyz")
-		if err == nil {
+		if lastErr = err; err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return c
+				return true
 			}
 		}
 		select {
@@ -98,10 +102,9 @@ func startChild(t testing.TB, redisAddr, config string, env ...string) *child {
 			t.Fatalf("duban serve exited:\n%s", c.logs.String())
 		default:
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("duban serve not ready within 30 s (%v):\n%s", err, c.logs.String())
-		}
-	}
+		return false
+	})
+	return c
 }
 
 // peakRSS is the process's peak resident set (VmHWM), in MiB.

@@ -17,6 +17,7 @@ import (
 	"github.com/duban-gov/duban/demo"
 	"github.com/duban-gov/duban/internal/cli"
 	"github.com/duban-gov/duban/internal/config"
+	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/internal/syncbuf"
 	"github.com/duban-gov/duban/service/servicetest"
 )
@@ -112,18 +113,17 @@ func (f *feed) alerts() []wsMsg {
 // wait polls the received alerts until ok says so, for up to limit of real time.
 func (f *feed) wait(t *testing.T, what string, limit time.Duration, ok func([]wsMsg) bool) []wsMsg {
 	t.Helper()
-	for deadline := time.Now().Add(limit); ; time.Sleep(20 * time.Millisecond) {
-		got := f.alerts()
-		if ok(got) {
-			return got
-		}
-		if time.Now().After(deadline) {
-			f.mu.Lock()
-			err := f.err
-			f.mu.Unlock()
-			t.Fatalf("live feed: timed out after %v waiting for %s (%d alerts received, reader: %v)", limit, what, len(got), err)
-		}
-	}
+	var got []wsMsg
+	eventually.Every(t, limit, 20*time.Millisecond, func() string {
+		f.mu.Lock()
+		err := f.err
+		f.mu.Unlock()
+		return fmt.Sprintf("%s on the live feed (%d alerts received, reader: %v)", what, len(got), err)
+	}, func() bool {
+		got = f.alerts()
+		return ok(got)
+	})
+	return got
 }
 
 // tcpProxy forwards loopback connections to target until killed. Put between a replica and

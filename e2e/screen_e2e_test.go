@@ -109,15 +109,13 @@ func js[T any](t *testing.T, ctx context.Context, expr string) T {
 func waitPage(t *testing.T, ctx context.Context, what, expr string, limit time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
-	for time.Since(start) < limit {
-		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
-			return time.Since(start)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %v waiting for %s (%s); connection: %q", limit, what, expr,
-		js[string](t, ctx, `document.getElementById('conn').textContent`))
-	return 0
+	eventually.Every(t, limit, 50*time.Millisecond, func() string {
+		return fmt.Sprintf("%s (%s); connection: %q", what, expr, js[string](t, ctx, `document.getElementById('conn').textContent`))
+	}, func() bool {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		return err == nil && ok
+	})
+	return time.Since(start)
 }
 
 // connText is the connection indicator's text.
@@ -140,7 +138,9 @@ func checkFigures(t *testing.T, ctx context.Context, in *servicetest.Instance, t
 	t.Helper()
 	keys := []string{"open", "due_today", "yellow", "red", "decided_this_month", "on_time_rate_this_month"}
 	var want, got string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	eventually.Every(t, 10*time.Second, 100*time.Millisecond, func() string {
+		return fmt.Sprintf("the figures on the screen: %s\nGET /api/v1/overview%s:  %s", got, query, want)
+	}, func() bool {
 		code, ov, _ := in.Do("GET", "/api/v1/overview"+query, token, "")
 		if code != 200 {
 			t.Fatalf("overview: %d %v", code, ov)
@@ -151,11 +151,8 @@ func checkFigures(t *testing.T, ctx context.Context, in *servicetest.Instance, t
 		}
 		want = strings.Join(w, " ")
 		got = js[string](t, ctx, `[...document.querySelectorAll('[data-fig]')].map(b => b.dataset.fig + '=' + b.textContent).join(' ')`)
-		if got == want {
-			return
-		}
-	}
-	t.Fatalf("figures on the screen: %s\nGET /api/v1/overview%s:  %s", got, query, want)
+		return got == want
+	})
 }
 
 // overdueCaseAs is overdueCase under other ids: red as soon as it is applied.

@@ -14,6 +14,8 @@ import (
 	"github.com/chromedp/cdproto/css"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/duban-gov/duban/internal/eventually"
 )
 
 // The wall screen as `duban demo` fills it — nine departments with long names, a ranking,
@@ -217,15 +219,13 @@ func TestWallScreenFitsOnTheDemo(t *testing.T) {
 	// full ticker, and the trend.
 	const filled = `[document.querySelectorAll('#depts tr').length, document.querySelectorAll('#ranking tbody tr').length,
 		document.querySelectorAll('#ticker li').length, document.querySelectorAll('#trend svg rect').length]`
-	for start := time.Now(); ; time.Sleep(100 * time.Millisecond) {
-		n := js[[]int](t, ctx, filled)
-		if n[0] == 9 && n[1] == 7 && n[2] >= 20 && n[3] > 10 {
-			break
-		}
-		if time.Since(start) > time.Minute {
-			t.Fatalf("the demo did not fill the screen in a minute: %d departments, %d ranking rows, %d alerts, %d bars; want 9, 7, ≥ 20, > 10", n[0], n[1], n[2], n[3])
-		}
-	}
+	var n []int
+	eventually.Every(t, time.Minute, 100*time.Millisecond, func() string {
+		return fmt.Sprintf("the demo to fill the screen: %d departments, %d ranking rows, %d alerts, %d bars; want 9, 7, ≥ 20, > 10", n[0], n[1], n[2], n[3])
+	}, func() bool {
+		n = js[[]int](t, ctx, filled)
+		return n[0] == 9 && n[1] == 7 && n[2] >= 20 && n[3] > 10
+	})
 	jsAwait[bool](t, ctx, `document.fonts.ready.then(() => true)`)
 
 	t.Run("nothing cut off", func(t *testing.T) {
@@ -390,12 +390,7 @@ func TestWallScreenFitsOnTheDemo(t *testing.T) {
 // -race on a busy machine than eventually's 10 s allow.
 func within(t *testing.T, what string, d time.Duration, fn func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if fn() {
-			return
-		}
-	}
-	t.Fatalf("timed out after %v waiting for %s", d, what)
+	eventually.Every(t, d, 200*time.Millisecond, func() string { return what }, fn)
 }
 
 // shot saves a screenshot of the page.

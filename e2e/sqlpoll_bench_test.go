@@ -13,6 +13,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/internal/testredis"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
@@ -114,26 +115,20 @@ collectors:
 		b.Fatal(err)
 	}
 	start := time.Now()
-	for {
+	eventually.Every(b, 5*time.Minute, 2*time.Millisecond, func() string { return "the cursor at the last row" }, func() bool {
 		cur, _, err := store.CollectorCursor(context.Background(), "bench")
 		if err != nil {
 			b.Fatal(err)
 		}
-		if cur == fmt.Sprint(last) {
-			break
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	for {
+		return cur == fmt.Sprint(last)
+	})
+	eventually.Every(b, 5*time.Minute, 2*time.Millisecond, func() string { return "no dirty case left" }, func() bool {
 		n, err := store.DirtyCount(context.Background())
 		if err != nil {
 			b.Fatal(err)
 		}
-		if n == 0 {
-			break
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+		return n == 0
+	})
 	elapsed := time.Since(start)
 	b.StopTimer()
 	if strings.Contains(in.Logs.String(), "row_rejected") {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/internal/testredis"
 	"github.com/duban-gov/duban/service/servicetest"
 )
@@ -208,17 +209,15 @@ func TestLiveFeedAcrossReplicas(t *testing.T) {
 		t.Fatalf("ack on A: %d %v", code, body)
 	}
 	var replayed []wsMsg
-	for deadline := time.Now().Add(10 * time.Second); len(replayed) == 0; {
-		// The ack reaches the stream through the relay, asynchronously: reconnect until it
-		// is there. (A new connection each time: on the same one, the ack could arrive live
-		// under one subscribe, then be replayed again by the next.)
-		if time.Now().After(deadline) {
-			t.Fatal("the acknowledgement never reached the stream")
-		}
+	// The ack reaches the stream through the relay, asynchronously: reconnect until it is
+	// there. (A new connection each time: on the same one, the ack could arrive live under
+	// one subscribe, then be replayed again by the next.)
+	eventually.Within(t, 10*time.Second, "the acknowledgement to reach the stream", func() bool {
 		onA := wsDial(t, a, "viewer-secret")
 		replayed, _ = wsSubscribe(t, onA, map[string]any{"kinds": []string{"promise_overdue"}, "since": fired.Cursor})
 		onA.Close()
-	}
+		return len(replayed) > 0
+	})
 	if len(replayed) != 1 || replayed[0].Alert["id"] != fired.Alert["id"] || replayed[0].Alert["state"] != "acknowledged" {
 		t.Fatalf("replayed on A since %s: %+v", fired.Cursor, replayed)
 	}

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/duban-gov/duban/internal/loop"
+	"github.com/duban-gov/duban/internal/wake"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/fold"
@@ -46,7 +48,7 @@ type ApplierOptions struct {
 // Applier folds dirty cases into state. Run it on every replica; claims share the work.
 type Applier struct {
 	o      ApplierOptions
-	wake   chan struct{}
+	wake   wake.Signal
 	folds  atomic.Int64
 	rounds atomic.Int64
 }
@@ -81,18 +83,13 @@ func NewApplier(o ApplierOptions) (*Applier, error) {
 		o.Poll = time.Second
 	}
 	o.Logger = o.Logger.With("component", "applier")
-	return &Applier{o: o, wake: make(chan struct{}, 1)}, nil
+	return &Applier{o: o}, nil
 }
 
 // Wake tells the applier that new work was stored; it never blocks. One idle worker takes
 // the wake-up; a worker whose claim left work behind passes it on to the next, so the
 // workers join in as fast as a burst needs them, and the wake-up dies out when the work does.
-func (a *Applier) Wake() {
-	select {
-	case a.wake <- struct{}{}:
-	default:
-	}
-}
+func (a *Applier) Wake() { a.wake.Wake() }
 
 // Run applies dirty cases until ctx ends. A round that found work is followed at once by
 // another; an idle worker sleeps until woken or until the fallback poll.
@@ -109,40 +106,17 @@ func (a *Applier) Run(ctx context.Context) error {
 // beyond one claim wakes the others (the wake-up chain), so an idle replica makes one claim
 // round per Poll, not one per worker.
 func (a *Applier) loop(ctx context.Context, polls bool) {
-	t := time.NewTimer(0)
-	defer t.Stop()
-	var poll <-chan time.Time
+	o := loop.Options{Errors: loop.Errors{Logger: a.o.Logger, Event: "apply_failed"}, Wake: a.wake.C()}
 	if polls {
-		poll = t.C
+		o.Poll = a.o.Poll
 	}
-	var lastErr string
-	for {
+	loop.Run(ctx, o, func(ctx context.Context) (bool, error) {
 		n, more, err := a.applyRound(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if more && err == nil {
+		if more && err == nil && ctx.Err() == nil {
 			a.Wake() // more is waiting than one claim takes: bring in another worker
 		}
-		if err != nil {
-			if err.Error() != lastErr { // log a repeating failure when it changes
-				a.o.Logger.Error("apply_failed", "err", err)
-				lastErr = err.Error()
-			}
-		} else {
-			lastErr = ""
-		}
-		if n > 0 && err == nil {
-			continue
-		}
-		t.Reset(a.o.Poll)
-		select {
-		case <-ctx.Done():
-			return
-		case <-a.wake:
-		case <-poll:
-		}
-	}
+		return n > 0, err
+	})
 }
 
 // ApplyOnce claims one batch of dirty cases, folds and commits them, and returns how many

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/fold"
@@ -389,12 +390,15 @@ func TestIdleApplierDoesNotSpin(t *testing.T) {
 	t.Parallel()
 	app, stop := runIdleApplier(t, time.Hour)
 	defer stop()
-	// Each worker looks once at start; then three wake-ups with nothing to do. Real time
-	// passes only so a spinning applier would show (plumbing, not a business deadline).
-	for range 3 {
-		time.Sleep(50 * time.Millisecond)
+	// Each worker looks once at start; then three wake-ups with nothing to do, each taken
+	// by one idle worker.
+	eventually.True(t, "each worker's first look", func() bool { return app.Rounds() >= 8 })
+	for i := range int64(3) {
 		app.Wake()
+		eventually.True(t, "a look after the wake-up", func() bool { return app.Rounds() >= 8+i+1 })
 	}
+	// Real time passes only so a spinning applier would show (plumbing, not a business
+	// deadline): nothing can signal that nothing happened.
 	time.Sleep(200 * time.Millisecond)
 	if n := app.Rounds(); n > 8+3 {
 		t.Fatalf("an idle applier made %d claims for 8 workers and 3 wake-ups", n)

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"math"
-	"strings"
 	"time"
 
 	"github.com/duban-gov/duban/monitor"
@@ -44,10 +43,12 @@ func figures(b *rdb.RelayBatch, t *fold.Transition, loc *time.Location) {
 	switch t.Type {
 	case fold.TCounted:
 		cell := func(s string, d int64) {
-			if s == "" || strings.HasPrefix(s, string(monitor.StageClosed)+"|") {
-				return // closed cases are not open
+			c, ok := monitor.ParseStageLevel(s)
+			if !ok || c.Stage == monitor.StageClosed {
+				return // no cell before the first fold; closed cases are not open
 			}
-			b.Count(rdb.OpenCases, "", dept+"|"+s, d)
+			c.Department = dept
+			b.Count(rdb.OpenCases, "", c.Format(), d)
 		}
 		cell(t.From, -1)
 		cell(t.To, 1)

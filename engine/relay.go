@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/duban-gov/duban/internal/loop"
+	"github.com/duban-gov/duban/internal/wake"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/clock"
@@ -40,7 +42,7 @@ type RelayOptions struct {
 // and a replica that loses the race just reads again.
 type Relay struct {
 	o    RelayOptions
-	wake chan struct{}
+	wake wake.Signal
 }
 
 // NewRelay validates options and builds a relay.
@@ -64,45 +66,20 @@ func NewRelay(o RelayOptions) (*Relay, error) {
 		o.Logger = slog.Default()
 	}
 	o.Logger = o.Logger.With("component", "relay")
-	return &Relay{o: o, wake: make(chan struct{}, 1)}, nil
+	return &Relay{o: o}, nil
 }
 
 // Wake makes the relay look at the outboxes now; it never blocks.
-func (r *Relay) Wake() {
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
-}
+func (r *Relay) Wake() { r.wake.Wake() }
 
 // Run relays until ctx ends.
 func (r *Relay) Run(ctx context.Context) error {
-	t := time.NewTicker(r.o.Poll)
-	defer t.Stop()
-	var lastErr string
-	for {
+	loop.Run(ctx, loop.Options{Errors: loop.Errors{Logger: r.o.Logger, Event: "relay_failed"},
+		Wake: r.wake.C(), Poll: r.o.Poll}, func(ctx context.Context) (bool, error) {
 		n, err := r.RelayOnce(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			if err.Error() != lastErr {
-				r.o.Logger.Error("relay_failed", "err", err)
-				lastErr = err.Error()
-			}
-		} else {
-			lastErr = ""
-		}
-		if n > 0 && err == nil {
-			continue
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-r.wake:
-		case <-t.C:
-		}
-	}
+		return n > 0, err
+	})
+	return nil
 }
 
 // RelayOnce relays one batch of every partition's outbox and returns how many entries it

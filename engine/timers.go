@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/duban-gov/duban/internal/loop"
+	"github.com/duban-gov/duban/internal/wake"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/rdb"
 )
@@ -41,7 +43,7 @@ type TimerOptions struct {
 // thresholds scheduled by other replicas, whose own engines wake for them anyway.
 type Timers struct {
 	o       TimerOptions
-	wake    chan struct{}
+	wake    wake.Signal
 	planned atomic.Int64 // business ms the engine sleeps towards; max int64 when none
 }
 
@@ -63,7 +65,7 @@ func NewTimers(o TimerOptions) (*Timers, error) {
 		o.Logger = slog.Default()
 	}
 	o.Logger = o.Logger.With("component", "timers")
-	t := &Timers{o: o, wake: make(chan struct{}, 1)}
+	t := &Timers{o: o}
 	t.planned.Store(1<<63 - 1)
 	return t, nil
 }
@@ -78,50 +80,28 @@ func (t *Timers) Schedule(at time.Time) {
 }
 
 // Wake makes the engine look at the timers now.
-func (t *Timers) Wake() {
-	select {
-	case t.wake <- struct{}{}:
-	default:
-	}
-}
+func (t *Timers) Wake() { t.wake.Wake() }
 
 // Run hands over due thresholds until ctx ends.
 func (t *Timers) Run(ctx context.Context) error {
-	poll := time.NewTicker(t.o.Poll)
-	defer poll.Stop()
-	var lastErr string
-	for {
-		next, ok, err := t.round(ctx)
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil {
-			if err.Error() != lastErr {
-				t.o.Logger.Error("timers_failed", "err", err)
-				lastErr = err.Error()
-			}
-		} else {
-			lastErr = ""
-		}
-		var due <-chan struct{}
-		var tm *clock.Timer
-		if ok && err == nil {
-			t.planned.Store(next.UnixMilli())
-			tm = t.o.Clock.At(next)
-			due = tm.C
-		} else {
+	var next time.Time // the earliest threshold still scheduled, when planned
+	planned := false
+	sleep := func() (<-chan struct{}, func()) {
+		if !planned {
 			t.planned.Store(1<<63 - 1)
+			return nil, nil
 		}
-		select {
-		case <-ctx.Done():
-		case <-t.wake:
-		case <-due:
-		case <-poll.C:
-		}
-		if tm != nil {
-			tm.Stop()
-		}
+		t.planned.Store(next.UnixMilli())
+		tm := t.o.Clock.At(next)
+		return tm.C, func() { tm.Stop() }
 	}
+	loop.Run(ctx, loop.Options{Errors: loop.Errors{Logger: t.o.Logger, Event: "timers_failed"},
+		Wake: t.wake.C(), Poll: t.o.Poll, Until: sleep}, func(ctx context.Context) (bool, error) {
+		at, ok, err := t.round(ctx)
+		next, planned = at, ok && err == nil
+		return false, err
+	})
+	return nil
 }
 
 // round hands over everything due now, in bounded batches, and returns the earliest

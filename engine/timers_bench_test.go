@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/engine"
+	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/clock"
@@ -232,25 +233,23 @@ func (w *world) wait() { w.wg.Wait() }
 // waitIdle polls (plumbing, real time) until nothing is due at `now` and nothing is dirty.
 func waitIdle(b *testing.B, store *rdb.Store, now time.Time) {
 	ctx := context.Background()
-	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+	eventually.Every(b, 5*time.Minute, 2*time.Millisecond, func() string { return "nothing due or dirty" }, func() bool {
 		next, ok, err := store.EarliestTimer(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
 		if ok && !next.After(now) {
-			continue
+			return false
 		}
-		if d, _ := store.DirtyCount(ctx); d == 0 {
-			return
-		}
-	}
-	b.Fatal("not idle after 5 minutes")
+		d, _ := store.DirtyCount(ctx)
+		return d == 0
+	})
 }
 
 // waitRelayed polls (plumbing) until the relay has copied every outbox entry.
 func waitRelayed(b *testing.B, store *rdb.Store) {
 	ctx := context.Background()
-	for deadline := time.Now().Add(5 * time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	eventually.Every(b, 5*time.Minute, 5*time.Millisecond, func() string { return "the relay to catch up" }, func() bool {
 		cps, err := store.RelayCheckpoints(ctx)
 		if err != nil {
 			b.Fatal(err)
@@ -259,11 +258,8 @@ func waitRelayed(b *testing.B, store *rdb.Store) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(heads) == 0 {
-			return
-		}
-	}
-	b.Fatal("relay not caught up after 5 minutes")
+		return len(heads) == 0
+	})
 }
 
 // BenchmarkTimerLag: lag (fire time − due time) of thresholds that come due a few at a time,

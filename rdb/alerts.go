@@ -126,46 +126,19 @@ func (s *Store) ListAlerts(ctx context.Context, q AlertQuery) ([]AlertDoc, strin
 	for _, d := range sys {
 		sysByID[d.ID] = d.Doc
 	}
-	var out []AlertDoc
-	after := q.After
-	for round := 0; round < maxScanRounds; round++ {
-		want := int64(q.Limit + 1)
-		cand, more, err := s.nextIDs(ctx, index, after, want)
-		if err != nil {
-			return nil, "", fmt.Errorf("rdb: list alerts: %w", err)
-		}
-		for _, d := range sys {
-			if d.ID > after {
-				cand = append(cand, d.ID)
+	return listPage(ctx, s, lister[AlertDoc]{what: "alerts", limit: q.Limit, after: q.After, index: index,
+		extra: func(after string) []string {
+			var ids []string
+			for _, d := range sys {
+				if d.ID > after {
+					ids = append(ids, d.ID)
+				}
 			}
-		}
-		sort.Strings(cand)
-		if len(cand) > int(want) {
-			cand = cand[:want]
-			more = true
-		}
-		if len(cand) == 0 {
-			return out, "", nil
-		}
-		docs, err := s.alertDocs(ctx, cand, sysByID)
-		if err != nil {
-			return nil, "", err
-		}
-		for _, d := range docs {
-			after = d.ID
-			if d.Doc == nil || (q.Match != nil && !q.Match(d)) {
-				continue
-			}
-			if len(out) == q.Limit {
-				return out, out[len(out)-1].ID, nil
-			}
-			out = append(out, d)
-		}
-		if !more {
-			return out, "", nil
-		}
-	}
-	return out, after, nil
+			return ids
+		},
+		load: func(ctx context.Context, ids []string) ([]AlertDoc, error) { return s.alertDocs(ctx, ids, sysByID) },
+		id:   func(d AlertDoc) string { return d.ID },
+		keep: func(d AlertDoc) bool { return d.Doc != nil && (q.Match == nil || q.Match(d)) }})
 }
 
 // page applies the cursor, the filter and the limit to docs in id order; next is the id to

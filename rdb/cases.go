@@ -3,7 +3,6 @@ package rdb
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -74,45 +73,14 @@ func (s *Store) ListCases(ctx context.Context, q CaseQuery) ([]CaseRecord, strin
 	case q.Department != "":
 		index = func(p int) string { return s.k.idxDept(p, q.Department) }
 	}
-	var out []CaseRecord
-	after := q.After
-	for round := 0; round < maxScanRounds; round++ {
-		// The next Limit+1 ids overall are among each partition's next Limit+1.
-		want := int64(q.Limit + 1)
-		cand, more, err := s.nextIDs(ctx, index, after, want)
-		if err != nil {
-			return nil, "", fmt.Errorf("rdb: list cases: %w", err)
-		}
-		sort.Strings(cand)
-		if len(cand) > int(want) {
-			cand = cand[:want]
-			more = true
-		}
-		if len(cand) == 0 {
-			return out, "", nil
-		}
-		recs, err := s.Records(ctx, cand)
-		if err != nil {
-			return nil, "", err
-		}
-		for _, r := range recs {
-			after = r.CaseID
-			if r.State == nil || (q.Department != "" && r.Department != q.Department) ||
-				(q.Stage != "" && r.Stage != q.Stage) || (q.Level != "" && r.Level != q.Level) ||
-				(q.Match != nil && !q.Match(r)) {
-				continue
-			}
-			if len(out) == q.Limit {
-				// A further match exists: the page is full and has a successor.
-				return out, out[len(out)-1].CaseID, nil
-			}
-			out = append(out, r)
-		}
-		if !more {
-			return out, "", nil
-		}
-	}
-	return out, after, nil
+	return listPage(ctx, s, lister[CaseRecord]{what: "cases", limit: q.Limit, after: q.After, index: index,
+		load: s.Records,
+		id:   func(r CaseRecord) string { return r.CaseID },
+		keep: func(r CaseRecord) bool {
+			return r.State != nil && (q.Department == "" || r.Department == q.Department) &&
+				(q.Stage == "" || r.Stage == q.Stage) && (q.Level == "" || r.Level == q.Level) &&
+				(q.Match == nil || q.Match(r))
+		}})
 }
 
 // nextIDs reads, in one pipelined round trip, up to want members sorting after `after` from

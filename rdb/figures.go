@@ -69,8 +69,18 @@ func parseCounts(m map[string]string) map[string]int64 {
 	return out
 }
 
-// Field joins a figure's name parts with '|' (department codes cannot contain it).
-func Field(parts ...string) string { return strings.Join(parts, "|") }
+// Field joins a figure's name parts with '|' (department codes cannot contain it): a
+// figure and its department ("dec|d-land"), a department and a level (open alerts). The
+// open-case cells, "dept|stage|level", are monitor.Cell's.
+func Field(parts ...string) string { return strings.Join(parts, fieldSep) }
+
+const fieldSep = "|"
+
+// SplitField is Field's inverse.
+func SplitField(field string) []string { return strings.Split(field, fieldSep) }
+
+// CutField splits a field at its first '|': a figure and its department.
+func CutField(field string) (first, rest string, ok bool) { return strings.Cut(field, fieldSep) }
 
 // DueOn counts, per department, the open cases whose current stage's deadline day is day
 // (yyyymmdd): one ZCOUNT per partition and department, pipelined.

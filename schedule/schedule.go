@@ -17,6 +17,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/duban-gov/duban/internal/lease"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/rdb"
 )
@@ -41,7 +42,8 @@ type Options struct {
 	Jobs  []Job
 	// Owner names this replica in leases (host and pid). Empty means a random one.
 	Owner string
-	// Lease is how long a running job's lease lasts (real time). Zero means 10 min.
+	// Lease is how long a running job's lease outlives its last renewal (real time); it is
+	// renewed every third of that while the job runs. Zero means 10 min.
 	Lease time.Duration
 	// CatchUp is how far back a start looks for a missed run. Zero means 62 days.
 	CatchUp time.Duration
@@ -52,7 +54,10 @@ type Options struct {
 }
 
 // Scheduler runs jobs.
-type Scheduler struct{ o Options }
+type Scheduler struct {
+	o      Options
+	leases *lease.Leases
+}
 
 // New validates options.
 func New(o Options) (*Scheduler, error) {
@@ -80,7 +85,11 @@ func New(o Options) (*Scheduler, error) {
 		o.Logger = slog.Default()
 	}
 	o.Logger = o.Logger.With("component", "schedule")
-	return &Scheduler{o: o}, nil
+	leases, err := lease.New(lease.Options{Store: o.Store, Owner: o.Owner, TTL: o.Lease, Logger: o.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("schedule: %w", err)
+	}
+	return &Scheduler{o: o, leases: leases}, nil
 }
 
 // Run runs every job until ctx ends.
@@ -149,12 +158,18 @@ func (s *Scheduler) RunOnce(ctx context.Context, j Job, due time.Time) (done boo
 	if done, err := s.o.Store.JobDone(ctx, j.Name, period); err != nil || done {
 		return done, err
 	}
-	lease := []string{rdb.JobLease(j.Name)}
-	held, err := s.o.Store.HoldLeases(ctx, lease, s.o.Owner, s.o.Lease)
-	if err != nil || !held[0] {
+	var runErr error
+	held, err := s.leases.With(ctx, rdb.JobLease(j.Name), func(ctx context.Context) {
+		done, runErr = s.runHeld(ctx, j, due, period)
+	})
+	if !held {
 		return false, err
 	}
-	defer func() { _ = s.o.Store.ReleaseLeases(context.WithoutCancel(ctx), lease, s.o.Owner) }()
+	return done, runErr
+}
+
+// runHeld runs a job for a due time under its lease, which is renewed meanwhile.
+func (s *Scheduler) runHeld(ctx context.Context, j Job, due time.Time, period string) (bool, error) {
 	// Checked again under the lease: another replica may have finished in between.
 	if done, err := s.o.Store.JobDone(ctx, j.Name, period); err != nil || done {
 		return done, err

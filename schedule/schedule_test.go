@@ -9,6 +9,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
@@ -61,10 +62,7 @@ func TestTwoReplicasCrossingTheDueTimeRunOnce(t *testing.T) {
 	}
 	before := runs.Load() // February's run, caught up at start by one of them
 	clk.Set(time.Date(2026, 4, 2, 2, 0, 0, 0, shanghai))
-	deadline := time.Now().Add(5 * time.Second)
-	for runs.Load() < before+1 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually.True(t, "March's run", func() bool { return runs.Load() >= before+1 })
 	time.Sleep(100 * time.Millisecond) // give a second run, were there one, time to show
 	if got := runs.Load() - before; got != 1 {
 		t.Fatalf("March's job ran %d times, want 1", got)
@@ -90,10 +88,7 @@ func TestCatchUpAfterDowntime(t *testing.T) {
 	var runs atomic.Int64
 	var periods sync.Map
 	start(t, store, clk, monthly(t, &runs, &periods))
-	deadline := time.Now().Add(5 * time.Second)
-	for runs.Load() < 1 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	eventually.True(t, "the missed run", func() bool { return runs.Load() >= 1 })
 	if _, ok := periods.Load("2026-03"); !ok || runs.Load() != 1 {
 		t.Fatalf("catch-up: %d runs", runs.Load())
 	}

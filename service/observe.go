@@ -3,11 +3,11 @@ package service
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/duban-gov/duban/engine"
 	"github.com/duban-gov/duban/internal/metrics"
+	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/monitor/fold"
 	"github.com/duban-gov/duban/rdb"
@@ -50,12 +50,12 @@ func sharedFigures(ctx context.Context, store *rdb.Store, cals *engine.Calendars
 		return sh, err
 	}
 	for field, n := range g.OpenCases {
-		if p := strings.Split(field, "|"); len(p) == 3 && n > 0 {
-			sh.CasesOpen[[3]string{p[0], p[1], p[2]}] = float64(n)
+		if c, ok := monitor.ParseCell(field); ok && n > 0 {
+			sh.CasesOpen[[3]string{c.Department, string(c.Stage), string(c.Level)}] = float64(n)
 		}
 	}
 	for field, n := range g.OpenAlerts {
-		if p := strings.Split(field, "|"); len(p) == 2 && n > 0 {
+		if p := rdb.SplitField(field); len(p) == 2 && n > 0 {
 			sh.AlertsOpen[[2]string{p[0], p[1]}] = float64(n)
 		}
 	}

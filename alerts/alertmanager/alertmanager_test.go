@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/duban-gov/duban/alerts/alertmanager"
+	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/internal/testalertmanager"
 	"github.com/duban-gov/duban/internal/testzone"
 	"github.com/duban-gov/duban/monitor"
@@ -75,16 +76,6 @@ func run(t *testing.T, o alertmanager.Options) (stop func()) {
 	return stop
 }
 
-func eventually(t *testing.T, what string, fn func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if fn() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 func find(list []testalertmanager.Alert, id string) *testalertmanager.Alert {
 	for i := range list {
 		if list[i].Labels["alert_id"] == id {
@@ -107,7 +98,7 @@ func TestRealAlertmanager(t *testing.T) {
 	stop := run(t, alertmanager.Options{Store: s, URL: am + "/", Resend: 300 * time.Millisecond})
 
 	var got *testalertmanager.Alert
-	eventually(t, "both alerts in Alertmanager", func() bool {
+	eventually.True(t, "both alerts in Alertmanager", func() bool {
 		list := testalertmanager.Alerts(t, am)
 		got = find(list, red.ID)
 		return got != nil && find(list, yellow.ID) != nil
@@ -126,7 +117,7 @@ func TestRealAlertmanager(t *testing.T) {
 		t.Errorf("startsAt %v (want %v), status %q", got.StartsAt, red.FiredAt, got.Status.State)
 	}
 	firstEnd := got.EndsAt
-	eventually(t, "a resend to move endsAt on", func() bool {
+	eventually.True(t, "a resend to move endsAt on", func() bool {
 		a := find(testalertmanager.Alerts(t, am), red.ID)
 		return a != nil && a.EndsAt.After(firstEnd)
 	})
@@ -136,7 +127,7 @@ func TestRealAlertmanager(t *testing.T) {
 	ack.State, ack.Revision = alerting.Acknowledged, 2
 	// Resolved a day later (business time), well before the wall clock's now.
 	fire(t, s, ack, end(ack, alerting.Resolved, red.FiredAt.Add(24*time.Hour)))
-	eventually(t, "the resolved alert to end", func() bool {
+	eventually.True(t, "the resolved alert to end", func() bool {
 		list := testalertmanager.Alerts(t, am)
 		return find(list, red.ID) == nil && find(list, yellow.ID) != nil
 	})
@@ -145,11 +136,11 @@ func TestRealAlertmanager(t *testing.T) {
 	stop()
 	run(t, alertmanager.Options{Store: s, URL: am, Resend: time.Minute})
 	fire(t, s, end(yellow, alerting.Exempted, yellow.FiredAt.Add(time.Hour)))
-	eventually(t, "the exempted alert to end", func() bool {
+	eventually.True(t, "the exempted alert to end", func() bool {
 		return find(testalertmanager.Alerts(t, am), yellow.ID) == nil
 	})
 	// The end is forgotten once committed, just after Alertmanager accepted it.
-	eventually(t, "no alert kept open", func() bool {
+	eventually.True(t, "no alert kept open", func() bool {
 		docs, _, err := s.OpenAlertmanagerAlerts(context.Background(), 0, 100)
 		return err == nil && len(docs) == 0
 	})
@@ -197,7 +188,7 @@ func TestHandlerNamesToRealAlertmanager(t *testing.T) {
 	stop := run(t, alertmanager.Options{Store: s, URL: am, Resend: 200 * time.Millisecond})
 
 	var fts []testalertmanager.Alert
-	eventually(t, "the three alerts in Alertmanager", func() bool {
+	eventually.True(t, "the three alerts in Alertmanager", func() bool {
 		fts = fts[:0]
 		list := testalertmanager.Alerts(t, am)
 		for _, a := range list {
@@ -235,7 +226,7 @@ func TestHandlerNamesToRealAlertmanager(t *testing.T) {
 	stop()
 	before := find(testalertmanager.Alerts(t, am), fts[0].Labels["alert_id"])
 	stop = run(t, alertmanager.Options{Store: s, URL: am, Resend: 200 * time.Millisecond})
-	eventually(t, "the restarted forwarder to resend the same alert", func() bool {
+	eventually.True(t, "the restarted forwarder to resend the same alert", func() bool {
 		a := find(testalertmanager.Alerts(t, am), before.Labels["alert_id"])
 		return a != nil && a.EndsAt.After(before.EndsAt)
 	})
@@ -249,7 +240,7 @@ func TestHandlerNamesToRealAlertmanager(t *testing.T) {
 	fire(t, s2, zhang)
 	run(t, alertmanager.Options{Store: s2, URL: am2, SendHandlerNames: true})
 	var named *testalertmanager.Alert
-	eventually(t, "the named alert in Alertmanager", func() bool {
+	eventually.True(t, "the named alert in Alertmanager", func() bool {
 		named = find(testalertmanager.Alerts(t, am2), zhang.ID)
 		return named != nil
 	})
@@ -320,12 +311,12 @@ func TestAlertmanagerDownThenRefusing(t *testing.T) {
 	fire(t, s, record("env-2026-000011", "env", monitor.PromiseOverdue), bad,
 		record("env-2026-000012", "env", monitor.DecisionDue))
 	run(t, alertmanager.Options{Store: s, URL: fake.srv.URL, Registerer: reg})
-	eventually(t, "the valid alerts accepted", func() bool {
+	eventually.True(t, "the valid alerts accepted", func() bool {
 		acc := fake.accepted()
 		return acc[alerting.CaseAlertID("env-2026-000011", "promise_overdue:2026-03-17")] &&
 			acc[alerting.CaseAlertID("env-2026-000012", "decision_due:2026-03-17")]
 	})
-	eventually(t, "the position to move past the batch", func() bool {
+	eventually.True(t, "the position to move past the batch", func() bool {
 		pos, _ := s.AlertmanagerPosition(context.Background())
 		return pos != ""
 	})
@@ -468,7 +459,7 @@ func TestPostedTimesAreInTheConfiguredZone(t *testing.T) {
 	ended := end(r, alerting.Resolved, r.FiredAt.Add(time.Hour))
 	fire(t, s, r, ended)
 	run(t, alertmanager.Options{Store: s, URL: srv.URL, Loc: urumqi})
-	eventually(t, "a post", func() bool {
+	eventually.True(t, "a post", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(bodies) > 0

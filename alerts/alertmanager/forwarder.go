@@ -17,6 +17,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/duban-gov/duban/alerts/stream"
+	"github.com/duban-gov/duban/internal/lease"
 	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
@@ -57,11 +59,12 @@ type Options struct {
 
 // Forwarder follows the alert stream and forwards it to Alertmanager.
 type Forwarder struct {
-	o     Options
-	url   string
-	posts *prometheus.CounterVec
-	log   *slog.Logger
-	names Handlers // set by serve, read by its goroutine only
+	o      Options
+	leases *lease.Leases
+	url    string
+	posts  *prometheus.CounterVec
+	log    *slog.Logger
+	names  Handlers // set by serve, read by its goroutine only
 }
 
 // batch is how many alert stream entries go into one POST; page how many open alerts are
@@ -118,6 +121,10 @@ func New(o Options) (*Forwarder, error) {
 			Name: metrics.NameAlertmanagerPosts,
 			Help: "POSTs of alerts to Alertmanager by this replica, by outcome (success, failure, rejected).",
 		}, []string{"outcome"})}
+	if f.leases, err = lease.New(lease.Options{Store: o.Store, Owner: o.Owner, TTL: o.Lease, Renew: o.Poll,
+		Wall: o.Wall, Logger: f.log}); err != nil {
+		return nil, fmt.Errorf("alertmanager: %w", err)
+	}
 	if o.Registerer != nil {
 		if err := o.Registerer.Register(f.posts); err != nil {
 			return nil, err
@@ -129,33 +136,15 @@ func New(o Options) (*Forwarder, error) {
 // Run forwards while this replica holds the lease, and waits for it otherwise, until ctx
 // ends. It releases the lease on the way out so another replica takes over at once.
 func (f *Forwarder) Run(ctx context.Context) error {
-	names := []string{rdb.AlertmanagerLease}
-	for ctx.Err() == nil {
-		held, err := f.o.Store.HoldLeases(ctx, names, f.o.Owner, f.o.Lease)
-		if err == nil && held[0] {
-			f.log.Info("forwarding", "url", f.url)
-			f.serve(ctx)
-		}
-		clock.Sleep(ctx, f.o.Poll)
-	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
-	_ = f.o.Store.ReleaseLeases(rctx, names, f.o.Owner)
+	f.leases.Run(ctx, rdb.AlertmanagerLease, func(ctx context.Context) {
+		f.log.Info("forwarding", "url", f.url)
+		f.serve(ctx)
+	})
 	return nil
 }
 
-// serve forwards until ctx ends or the lease is lost.
+// serve forwards until ctx ends: the service stops or the lease is lost.
 func (f *Forwarder) serve(ctx context.Context) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	renewed := make(chan struct{})
-	go func() {
-		defer close(renewed)
-		f.renew(ctx)
-		cancel()
-	}()
-	defer func() { <-renewed }()
-
 	f.names = Handlers{Send: f.o.SendHandlerNames}
 	for !f.names.Send {
 		key, err := f.o.Store.AlertmanagerKey(ctx)
@@ -180,47 +169,23 @@ func (f *Forwarder) serve(ctx context.Context) {
 	}
 	nextResend := f.o.Wall() // at once: the previous holder may have died before its resend
 	failures := 0
-	for ctx.Err() == nil {
-		entries, err := f.o.Store.AlertsAfter(ctx, pos, batch)
-		if err != nil {
-			clock.Sleep(ctx, time.Second)
-			continue
-		}
-		if len(entries) > 0 {
-			next, ok := f.forward(ctx, pos, entries, &failures)
-			if !ok {
-				return
+	o := stream.Options{Store: f.o.Store, Batch: batch, Block: time.Second, Logger: f.log,
+		// Wait for news at most until the next resend, which an idle read then makes.
+		BlockFor: func() time.Duration { return nextResend.Sub(f.o.Wall()) },
+		Idle: func(ctx context.Context) {
+			if now := f.o.Wall(); !now.Before(nextResend) {
+				f.resend(ctx)
+				nextResend = now.Add(f.o.Resend)
 			}
-			pos = next
-			continue
+		}}
+	_ = stream.Follow(ctx, o, pos, func(ctx context.Context, entries []rdb.StreamAlert) (string, error) {
+		next, ok := f.forward(ctx, pos, entries, &failures)
+		if !ok {
+			return "", stream.ErrStop
 		}
-		if now := f.o.Wall(); !now.Before(nextResend) {
-			f.resend(ctx)
-			nextResend = now.Add(f.o.Resend)
-		}
-		// Wait for news, at most until the next resend.
-		wait := min(max(nextResend.Sub(f.o.Wall()), time.Millisecond), time.Second)
-		_, _ = f.o.Store.WaitAlerts(ctx, pos, 1, wait)
-	}
-}
-
-// renew keeps the lease until it is lost (or cannot be renewed for most of its life) or ctx
-// ends.
-func (f *Forwarder) renew(ctx context.Context) {
-	last := f.o.Wall()
-	for clock.Sleep(ctx, f.o.Poll) {
-		held, err := f.o.Store.HoldLeases(ctx, []string{rdb.AlertmanagerLease}, f.o.Owner, f.o.Lease)
-		switch {
-		case err == nil && held[0]:
-			last = f.o.Wall()
-		case err == nil:
-			f.log.Warn("lease_lost")
-			return
-		case f.o.Wall().Sub(last) > f.o.Lease*2/3:
-			f.log.Warn("lease_not_renewed", "err", err)
-			return
-		}
-	}
+		pos = next
+		return pos, nil
+	})
 }
 
 // forward posts the alerts of a batch of stream entries (each alert in its latest state)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -13,7 +14,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/duban-gov/duban/monitor/clock"
+	"github.com/duban-gov/duban/alerts/stream"
+	"github.com/duban-gov/duban/internal/lease"
+	"github.com/duban-gov/duban/internal/loop"
+	"github.com/duban-gov/duban/internal/wake"
 	"github.com/duban-gov/duban/rdb"
 )
 
@@ -65,13 +69,12 @@ const (
 // Dispatcher delivers alerts to the subscriptions whose leases this replica holds, each in a
 // goroutine of its own.
 type Dispatcher struct {
-	o    Options
-	m    *metrics
-	wake chan struct{}
-	news notifier
-	log  *slog.Logger
-	// lastErr is the last logged reconcile failure, so a repeating one is logged once.
-	lastErr string
+	o      Options
+	leases *lease.Leases
+	m      *metrics
+	wake   wake.Signal
+	news   notifier
+	log    *slog.Logger
 }
 
 // New validates the options and builds a Dispatcher.
@@ -116,18 +119,18 @@ func New(o Options) (*Dispatcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Dispatcher{o: o, m: m, wake: make(chan struct{}, 1),
-		log: o.Logger.With("component", "webhook")}, nil
+	log := o.Logger.With("component", "webhook")
+	leases, err := lease.New(lease.Options{Store: o.Store, Owner: o.Owner, TTL: o.Lease, Renew: o.Poll,
+		Wall: o.Wall, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("webhook: %w", err)
+	}
+	return &Dispatcher{o: o, leases: leases, m: m, log: log}, nil
 }
 
 // Wake makes the dispatcher look at the subscriptions now (one was created or deleted here)
 // rather than at its next poll.
-func (d *Dispatcher) Wake() {
-	select {
-	case d.wake <- struct{}{}:
-	default:
-	}
-}
+func (d *Dispatcher) Wake() { d.wake.Wake() }
 
 // Run delivers until ctx ends. On the way out it stops every worker (an entry in flight is
 // abandoned, and resent by whoever takes the subscription next) and releases its leases, so
@@ -137,19 +140,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	var follower sync.WaitGroup
 	follower.Go(func() { d.follow(ctx) })
 	held := map[string]*worker{}
-	tick := time.NewTicker(d.o.Poll)
-	defer tick.Stop()
-	for {
-		d.reconcile(ctx, held)
-		select {
-		case <-tick.C:
-			continue
-		case <-d.wake:
-			continue
-		case <-ctx.Done():
-		}
-		break
-	}
+	loop.Run(ctx, loop.Options{Errors: loop.Errors{Logger: d.log, Event: "subscriptions_unreachable"},
+		Wake: d.wake.C(), Poll: d.o.Poll}, func(ctx context.Context) (bool, error) {
+		return false, d.reconcile(ctx, held)
+	})
 	names := make([]string, 0, len(held))
 	for id, w := range held {
 		w.stop()
@@ -157,9 +151,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 	cancel()
 	follower.Wait()
-	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer rcancel()
-	if err := d.o.Store.ReleaseLeases(rctx, names, d.o.Owner); err != nil {
+	if err := d.leases.Release(ctx, names...); err != nil {
 		d.log.Warn("lease_release_failed", "err", err)
 	}
 	return nil
@@ -167,11 +159,12 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 // reconcile takes up the subscriptions whose leases it can hold, renews the leases of those
 // it serves, and stops the workers of subscriptions deleted or lost to another replica.
-func (d *Dispatcher) reconcile(ctx context.Context, held map[string]*worker) {
+// An error means Redis could not be reached (the loop logs it).
+func (d *Dispatcher) reconcile(ctx context.Context, held map[string]*worker) error {
 	docs, err := d.o.Store.Subscriptions(ctx)
 	if err != nil {
-		d.failed(ctx, held, err)
-		return
+		d.failed(ctx, held)
+		return err
 	}
 	subs := make([]*Subscription, 0, len(docs))
 	live := make(map[string]bool, len(docs))
@@ -200,20 +193,17 @@ func (d *Dispatcher) reconcile(ctx context.Context, held map[string]*worker) {
 	for i, s := range subs {
 		names[i] = rdb.SubscriptionLease(s.ID)
 	}
-	got, err := d.o.Store.HoldLeases(ctx, names, d.o.Owner, d.o.Lease)
+	got, err := d.leases.Hold(ctx, names...)
 	if err != nil {
-		d.failed(ctx, held, err)
-		return
+		d.failed(ctx, held)
+		return err
 	}
-	d.lastErr = ""
-	now := d.o.Wall()
 	for i, s := range subs {
 		w, running := held[s.ID]
 		switch {
 		case got[i] && running:
-			w.renewed = now
 		case got[i]:
-			held[s.ID] = d.start(ctx, s, now)
+			held[s.ID] = d.start(ctx, s)
 			d.log.Info("subscription_taken", "subscription", s.ID)
 		case running:
 			w.stop()
@@ -221,22 +211,18 @@ func (d *Dispatcher) reconcile(ctx context.Context, held map[string]*worker) {
 			d.log.Info("subscription_dropped", "subscription", s.ID, "reason", "lease lost")
 		}
 	}
+	return nil
 }
 
-// failed handles a reconcile that could not reach Redis: the failure is logged when it
-// changes, and workers whose leases could not be renewed for most of a lease are stopped,
-// since another replica may take them over when the leases lapse.
-func (d *Dispatcher) failed(ctx context.Context, held map[string]*worker, err error) {
+// failed handles a reconcile that could not reach Redis: workers whose leases could not be
+// renewed for most of a lease are stopped, since another replica may take them over when
+// the leases lapse.
+func (d *Dispatcher) failed(ctx context.Context, held map[string]*worker) {
 	if ctx.Err() != nil {
 		return
 	}
-	if msg := err.Error(); msg != d.lastErr {
-		d.lastErr = msg
-		d.log.Error("subscriptions_unreachable", "err", err)
-	}
-	now := d.o.Wall()
 	for id, w := range held {
-		if now.Sub(w.renewed) > d.o.Lease*2/3 {
+		if d.leases.Stale(rdb.SubscriptionLease(id)) {
 			w.stop()
 			delete(held, id)
 			d.log.Warn("subscription_dropped", "subscription", id, "reason", "lease not renewed")
@@ -245,9 +231,9 @@ func (d *Dispatcher) failed(ctx context.Context, held map[string]*worker, err er
 }
 
 // start runs a worker for a subscription whose lease this replica just took.
-func (d *Dispatcher) start(ctx context.Context, s *Subscription, now time.Time) *worker {
+func (d *Dispatcher) start(ctx context.Context, s *Subscription) *worker {
 	wctx, cancel := context.WithCancel(ctx)
-	w := &worker{d: d, sub: s, cancel: cancel, done: make(chan struct{}), renewed: now,
+	w := &worker{d: d, sub: s, cancel: cancel, done: make(chan struct{}),
 		log: d.log.With("subscription", s.ID)}
 	go w.run(wctx)
 	return w
@@ -260,29 +246,16 @@ const followBlock = time.Second
 // follow wakes the workers whenever the alert stream grows: one blocking read per replica,
 // whatever the number of subscriptions, so they do not each hold a Redis connection.
 func (d *Dispatcher) follow(ctx context.Context) {
-	cursor := ""
-	for ctx.Err() == nil {
-		if cursor == "" {
-			c, err := d.o.Store.LatestAlertCursor(ctx)
-			if err != nil {
-				clock.Sleep(ctx, time.Second)
-				continue
-			}
-			if cursor = c; cursor == "" {
-				cursor = "0-0"
-			}
-			d.news.broadcast() // whatever came before the first read
-		}
-		entries, err := d.o.Store.WaitAlerts(ctx, cursor, 100, followBlock)
-		if err != nil {
-			clock.Sleep(ctx, time.Second)
-			continue
-		}
-		if len(entries) > 0 {
-			cursor = entries[len(entries)-1].Cursor
-			d.news.broadcast()
-		}
+	o := stream.Options{Store: d.o.Store, Batch: batch, Block: followBlock, Logger: d.log}
+	cursor, ok := stream.Latest(ctx, o)
+	if !ok {
+		return
 	}
+	d.news.broadcast() // whatever came before the first read
+	_ = stream.Follow(ctx, o, cursor, func(_ context.Context, entries []rdb.StreamAlert) (string, error) {
+		d.news.broadcast()
+		return entries[len(entries)-1].Cursor, nil
+	})
 }
 
 // notifier lets any number of goroutines wait for the next broadcast.

@@ -252,18 +252,6 @@ func (r *receiver) count() int {
 	return len(r.all)
 }
 
-// eventually polls fn for up to 10 s of real time: it waits for plumbing, never for a
-// business deadline.
-func eventually(t *testing.T, what string, fn func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if fn() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 // deliveryIDs are the delivery ids a subscription gets for the given cursors.
 func deliveryIDs(sub string, cursors []string) []string {
 	out := make([]string, len(cursors))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/alerts/webhook"
+	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/alerting"
 	"github.com/duban-gov/duban/rdb"
@@ -34,7 +35,7 @@ func TestFailingReceiverRecoversInOrder(t *testing.T) {
 	e.dispatcher(webhook.Options{Registerer: e.reg})
 	cursors = append(cursors, e.fire(many(10, "transport", monitor.DecisionDue)...)...) // and live ones
 	want := deliveryIDs(id, cursors)
-	eventually(t, "every alert delivered", func() bool { return len(rc.ok()) >= len(want) })
+	eventually.True(t, "every alert delivered", func() bool { return len(rc.ok()) >= len(want) })
 	if got := ids(rc.ok()); !slices.Equal(got, want) {
 		t.Fatalf("delivered\n%v\nwant\n%v", got, want)
 	}
@@ -47,7 +48,7 @@ func TestFailingReceiverRecoversInOrder(t *testing.T) {
 			t.Fatalf("attempt %d (%s) went back after %s", i, g.DeliveryID, all[i-1].DeliveryID)
 		}
 	}
-	eventually(t, "the delivery state", func() bool {
+	eventually.True(t, "the delivery state", func() bool {
 		d := e.delivery(id)
 		return d["delivered"] == 20.0 && d["backlog"] == 0.0 && d["position"] == cursors[19]
 	})
@@ -81,7 +82,7 @@ func TestHangingReceiverDelaysNobodyElse(t *testing.T) {
 	e.dispatcher(webhook.Options{}) // the production client: a 10 s timeout
 	cursors := e.fire(many(30, "env", monitor.PromiseOverdue)...)
 	start := time.Now()
-	eventually(t, "the healthy subscription's deliveries", func() bool { return len(fine.ok()) == 30 })
+	eventually.True(t, "the healthy subscription's deliveries", func() bool { return len(fine.ok()) == 30 })
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("the healthy subscription took %v", took)
 	}
@@ -118,7 +119,7 @@ func TestRestartMidBacklog(t *testing.T) {
 	<-inFlight
 	stop()
 	close(resume)
-	eventually(t, "the receiver to finish the request in flight", func() bool { return rc.count() == 41 })
+	eventually.True(t, "the receiver to finish the request in flight", func() bool { return rc.count() == 41 })
 	st, err := e.store.DeliveryStates(context.Background(), []string{id})
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +129,7 @@ func TestRestartMidBacklog(t *testing.T) {
 	}
 
 	e.dispatcher(webhook.Options{}) // the new process, on the same Redis
-	eventually(t, "the rest of the backlog", func() bool { return len(rc.ok()) == len(cursors)+1 })
+	eventually.True(t, "the rest of the backlog", func() bool { return len(rc.ok()) == len(cursors)+1 })
 	got := ids(rc.ok())
 	want := deliveryIDs(id, cursors)
 	// The one repeat: the entry in flight at the stop, delivered again first.
@@ -151,10 +152,10 @@ func TestOneReplicaAtATime(t *testing.T) {
 	_, stopA := e.dispatcher(webhook.Options{Owner: "a"})
 	_, stopB := e.dispatcher(webhook.Options{Owner: "b"})
 	first := e.fire(many(40, "env", monitor.PromiseOverdue)...)
-	eventually(t, "the first alerts", func() bool { return len(rc.ok()) == 40 })
+	eventually.True(t, "the first alerts", func() bool { return len(rc.ok()) == 40 })
 	// Stopped only once the last answer is recorded: an entry in flight may come again
 	// (TestRestartMidBacklog), and this test wants none.
-	eventually(t, "the position past the first alerts", func() bool { return e.delivery(id)["position"] == first[39] })
+	eventually.True(t, "the position past the first alerts", func() bool { return e.delivery(id)["position"] == first[39] })
 	holder, _ := e.store.HoldLeases(context.Background(), []string{rdb.SubscriptionLease(id)}, "a", time.Second)
 	if holder[0] { // a holds it (and renewed it just now): stop a
 		stopA()
@@ -162,7 +163,7 @@ func TestOneReplicaAtATime(t *testing.T) {
 		stopB()
 	}
 	rest := e.fire(many(40, "transport", monitor.DecisionDue)...)
-	eventually(t, "the rest", func() bool { return rc.count() >= 80 })
+	eventually.True(t, "the rest", func() bool { return rc.count() >= 80 })
 	if got, want := ids(rc.ok()), deliveryIDs(id, append(first, rest...)); !slices.Equal(got, want) {
 		t.Fatalf("delivered\n%v\nwant\n%v", got, want)
 	}
@@ -211,7 +212,7 @@ func TestFilters(t *testing.T) {
 		for _, n := range s.want {
 			want = append(want, subIDs[i]+":"+cursors[n])
 		}
-		eventually(t, s.name+": the backlog passed", func() bool {
+		eventually.True(t, s.name+": the backlog passed", func() bool {
 			d := e.delivery(subIDs[i])
 			return d["position"] == cursors[len(cursors)-1] && d["backlog"] == 0.0
 		})
@@ -238,12 +239,12 @@ func TestDropAfterRetryWindow(t *testing.T) {
 	cursors := e.fire(many(3, "env", monitor.PromiseOverdue)...)
 	e.dispatcher(webhook.Options{Registerer: e.reg,
 		Retry: webhook.Retry{First: time.Millisecond, Max: 10 * time.Millisecond, For: 200 * time.Millisecond}})
-	eventually(t, "the later alerts", func() bool { return len(rc.ok()) == 2 })
+	eventually.True(t, "the later alerts", func() bool { return len(rc.ok()) == 2 })
 	if got := ids(rc.ok()); !slices.Equal(got, deliveryIDs(id, cursors[1:])) {
 		t.Errorf("delivered %v", got)
 	}
 	// The receiver records a delivery before duban moves the position past it.
-	eventually(t, "the delivery state", func() bool { return e.delivery(id)["delivered"] == 2.0 })
+	eventually.True(t, "the delivery state", func() bool { return e.delivery(id)["delivered"] == 2.0 })
 	d := e.delivery(id)
 	if d["dropped"] != 1.0 || d["backlog"] != 0.0 || !strings.HasPrefix(d["last_error"].(string), "HTTP 502") {
 		t.Errorf("delivery state: %v", d)
@@ -267,12 +268,12 @@ func TestDeleteStopsDeliveries(t *testing.T) {
 	d, _ := e.dispatcher(webhook.Options{Registerer: e.reg})
 	e.wake = d.Wake
 	e.fire(many(3, "env", monitor.PromiseOverdue)...)
-	eventually(t, "the first alerts at both", func() bool { return len(gone.ok()) == 3 && len(kept.ok()) == 3 })
+	eventually.True(t, "the first alerts at both", func() bool { return len(gone.ok()) == 3 && len(kept.ok()) == 3 })
 	if code, _, raw := e.call("DELETE", "/api/v1/subscriptions/"+goneID, "supervisor-secret", ""); code != http.StatusNoContent {
 		t.Fatalf("DELETE: %d %s", code, raw)
 	}
 	e.fire(many(3, "transport", monitor.PromiseOverdue)...)
-	eventually(t, "the later alerts at the kept one", func() bool { return len(kept.ok()) == 6 })
+	eventually.True(t, "the later alerts at the kept one", func() bool { return len(kept.ok()) == 6 })
 	if n := gone.count(); n != 3 {
 		t.Errorf("the deleted subscription got %d deliveries, want 3", n)
 	}
@@ -282,7 +283,7 @@ func TestDeleteStopsDeliveries(t *testing.T) {
 	if code, _, _ := e.call("DELETE", "/api/v1/subscriptions/"+goneID, "supervisor-secret", ""); code != http.StatusNotFound {
 		t.Errorf("DELETE twice: %d", code)
 	}
-	eventually(t, "the deleted subscription's series to go", func() bool {
+	eventually.True(t, "the deleted subscription's series to go", func() bool {
 		return counter(t, e.reg, "duban_webhook_deliveries_total", map[string]string{"subscription": goneID}) == 0
 	})
 	_ = keptID
@@ -314,7 +315,7 @@ func TestDeleteMidBacklog(t *testing.T) {
 	e.fire(many(40, "env", monitor.PromiseOverdue)...)
 	d, _ := e.dispatcher(webhook.Options{Registerer: e.reg})
 	e.wake = d.Wake
-	eventually(t, "the whole backlog at the kept subscription", func() bool { return len(kept.ok()) == 40 })
+	eventually.True(t, "the whole backlog at the kept subscription", func() bool { return len(kept.ok()) == 40 })
 	if n := gone.count(); n != 5 {
 		t.Errorf("the subscription deleted at its 5th delivery got %d, want 5", n)
 	}
@@ -333,7 +334,7 @@ func TestDeadReceiverHoldsTheQueueUpByOneWindow(t *testing.T) {
 	cursors := e.fire(many(5, "env", monitor.PromiseOverdue)...)
 	start := time.Now()
 	e.dispatcher(webhook.Options{Retry: webhook.Retry{First: time.Millisecond, Max: 20 * time.Millisecond, For: window}})
-	eventually(t, "the queue dropped", func() bool { return e.delivery(id)["dropped"] == 5.0 })
+	eventually.True(t, "the queue dropped", func() bool { return e.delivery(id)["dropped"] == 5.0 })
 	if took := time.Since(start); took > 3*window {
 		t.Errorf("dropping 5 entries took %v, want about one window (%v)", took, window)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/duban-gov/duban/alerts/stream"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/rdb"
 )
@@ -35,12 +36,11 @@ type Payload struct {
 // worker delivers one subscription's alerts, in stream order, while this replica holds its
 // lease.
 type worker struct {
-	d       *Dispatcher
-	sub     *Subscription
-	cancel  context.CancelFunc
-	done    chan struct{}
-	renewed time.Time // last successful lease renewal (real time); owned by the dispatcher
-	log     *slog.Logger
+	d      *Dispatcher
+	sub    *Subscription
+	cancel context.CancelFunc
+	done   chan struct{}
+	log    *slog.Logger
 	// failing is the error last logged for the entry being retried ("" when none), so a
 	// repeating failure is logged when it changes, not on every retry.
 	failing string
@@ -73,25 +73,10 @@ func (w *worker) run(ctx context.Context) {
 	if !ok {
 		return
 	}
-	for ctx.Err() == nil {
-		news := w.d.news.wait()
-		entries, err := w.d.o.Store.AlertsAfter(ctx, pos, batch)
-		if err != nil {
-			w.log.Warn("alert_stream_unreadable", "err", err)
-			clock.Sleep(ctx, time.Second)
-			continue
-		}
-		if len(entries) == 0 {
-			w.confirmed = false // a wait: the next entry is checked afresh
-			t := time.NewTimer(idleCheck)
-			select {
-			case <-news:
-			case <-t.C:
-			case <-ctx.Done():
-			}
-			t.Stop()
-			continue
-		}
+	// Reads without blocking: an empty one waits for the dispatcher's news of the stream.
+	o := stream.Options{Store: w.d.o.Store, Batch: batch, Block: idleCheck, News: w.d.news.wait, Logger: w.log,
+		Idle: func(context.Context) { w.confirmed = false }} // a wait: the next entry is checked afresh
+	_ = stream.Follow(ctx, o, pos, func(ctx context.Context, entries []rdb.StreamAlert) (string, error) {
 		passed := "" // the last entry passed over since the last move of the position
 		for _, e := range entries {
 			if !w.sub.Matches(e.Doc) {
@@ -99,17 +84,18 @@ func (w *worker) run(ctx context.Context) {
 				continue
 			}
 			if !w.deliver(ctx, pos, e) {
-				return
+				return "", stream.ErrStop
 			}
 			pos, passed = e.Cursor, ""
 		}
 		if passed != "" {
 			if !w.advance(ctx, pos, passed, rdb.Skipped) {
-				return
+				return "", stream.ErrStop
 			}
 			pos = passed
 		}
-	}
+		return pos, nil
+	})
 }
 
 // position reads where the subscription's deliveries stand; ok is false when it is gone or

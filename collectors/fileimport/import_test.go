@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/duban-gov/duban/collectors/fileimport"
+	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/rdb"
 )
 
@@ -115,16 +116,17 @@ func TestImportBatches(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-listening })
 	// Pub/sub drops what it publishes before the subscription is live: ping until it is.
 	// Pings may still arrive late; the checks below skip them.
-	for ready := false; !ready; {
+	eventually.True(t, "the subscription to be live", func() bool {
 		if err := im.store.Publish(ctx, "ping"); err != nil {
 			t.Fatal(err)
 		}
 		select {
 		case <-notices:
-			ready = true
+			return true
 		case <-time.After(20 * time.Millisecond):
+			return false
 		}
-	}
+	})
 	// next returns the next notice that is not a ping.
 	next := func() string {
 		t.Helper()

@@ -1,11 +1,11 @@
 package httpin
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/duban-gov/duban/internal/metrics"
 	"github.com/duban-gov/duban/monitor"
 )
 
@@ -13,22 +13,12 @@ import (
 // that a client sending junk cannot grow the label set.
 const unknownLabel = "unknown"
 
-// registerReceived registers duban_events_received_total on reg. When an identical counter
-// is already registered there (a second Handler in the same process, as in tests), that one
-// is shared.
+// registerReceived registers duban_events_received_total (internal/metrics defines it) on
+// reg. When it is already registered there (internal/metrics, or a second Handler in the
+// same process, as in tests), that one is shared.
 func registerReceived(reg prometheus.Registerer) (*prometheus.CounterVec, error) {
-	c := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "duban_events_received_total",
-		Help: "Events received over POST /api/v1/events, by outcome (accepted, duplicate, rejected); " +
-			`department and type are "unknown" outside the catalogue and the contract.`,
-	}, []string{"department", "type", "outcome"})
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
-				return existing, nil
-			}
-		}
+	c, err := metrics.RegisterEventsReceived(reg)
+	if err != nil {
 		return nil, fmt.Errorf("httpin: register metrics: %w", err)
 	}
 	return c, nil

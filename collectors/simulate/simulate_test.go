@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/monitor/workday"
@@ -65,16 +66,6 @@ func (a *pushAPI) count() int {
 	return len(a.events)
 }
 
-func waitFor(t *testing.T, what string, fn func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if fn() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 func TestRunPostsTheBacklogThenEachEventInItsTime(t *testing.T) {
 	start := time.Date(2026, 3, 18, 9, 0, 0, 0, shanghai) // a Wednesday
 	clk := clock.Manual(start)
@@ -96,7 +87,7 @@ func TestRunPostsTheBacklogThenEachEventInItsTime(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- sim.Run(ctx) }()
 
-	waitFor(t, "the backlog", func() bool { return api.count() > 0 && clk.Waiters() > 0 })
+	eventually.True(t, "the backlog", func() bool { return api.count() > 0 && clk.Waiters() > 0 })
 	backlog := api.count()
 	st := sim.Stats()
 	if st.Accepted != int64(backlog) || st.Rejected != 0 || st.Cases < 9*40*3 {
@@ -135,7 +126,7 @@ func TestRunPostsTheBacklogThenEachEventInItsTime(t *testing.T) {
 
 	// Two business days later, the events of those days have been posted, in their time.
 	clk.Set(start.Add(48 * time.Hour))
-	waitFor(t, "two more days of events", func() bool { return api.count() > backlog+50 && clk.Waiters() > 0 })
+	eventually.True(t, "two more days of events", func() bool { return api.count() > backlog+50 && clk.Waiters() > 0 })
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run: %v", err)

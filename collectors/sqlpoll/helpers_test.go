@@ -331,22 +331,6 @@ func (r *replica) metricsText(t testing.TB) string {
 	return b.String()
 }
 
-// eventually waits up to 30 s (real time) for cond, failing with what() when it never holds.
-func eventually(t testing.TB, what func() string, cond func() bool) {
-	t.Helper()
-	deadline := time.NewTimer(30 * time.Second)
-	defer deadline.Stop()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-deadline.C:
-			t.Fatalf("timed out: %s", what())
-		case <-tick.C:
-		}
-	}
-}
-
 // storedEvents reads the events stored for each case.
 func storedEvents(t testing.TB, store *rdb.Store, ids []string) [][]monitor.Event {
 	t.Helper()

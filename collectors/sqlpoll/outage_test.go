@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/duban-gov/duban/collectors/sqlpoll"
+	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/internal/testredis"
 	"github.com/duban-gov/duban/rdb"
 	"github.com/duban-gov/duban/rdb/rdbtest"
@@ -38,22 +40,22 @@ func TestDatabaseAwayAndBack(t *testing.T) {
 			r := start(t, store, "a", nil, src)
 			status := func() string { return r.ps.Status()[src.Name] }
 			up := func() float64 { return gauge(t, r.reg, "duban_collector_up", map[string]string{"source": src.Name}) }
-			eventually(t, func() string { return "status " + status() }, func() bool {
+			eventually.Describing(t, 30*time.Second, func() string { return "status " + status() }, func() bool {
 				return strings.HasPrefix(status(), "unreachable: ") && up() == 0
 			})
 			px.setCut(false)
-			eventually(t, func() string { return "status " + status() }, func() bool {
+			eventually.Describing(t, 30*time.Second, func() string { return "status " + status() }, func() bool {
 				return countStored(t, store, caseIDs("away", 1, 2)) == 2 && status() == sqlpoll.StatusOK && up() == 1
 			})
 			px.setCut(true) // away again, while rows keep coming
-			eventually(t, func() string { return "status " + status() }, func() bool {
+			eventually.Describing(t, 30*time.Second, func() string { return "status " + status() }, func() bool {
 				return strings.HasPrefix(status(), "unreachable: ") && up() == 0
 			})
 			for n := 2; n < 6; n++ {
 				x.insert(t, caseSteps("away", n)...)
 			}
 			px.setCut(false)
-			eventually(t, func() string { return "status " + status() }, func() bool {
+			eventually.Describing(t, 30*time.Second, func() string { return "status " + status() }, func() bool {
 				return countStored(t, store, caseIDs("away", 1, 6)) == 10 && status() == sqlpoll.StatusOK
 			})
 			logs := r.log.String()
@@ -85,7 +87,7 @@ func TestPasswordNeverShown(t *testing.T) {
 	src.Password = secret
 	r := start(t, store, "a", nil, src)
 	status := func() string { return r.ps.Status()[src.Name] }
-	eventually(t, func() string { return "status " + status() }, func() bool { return strings.HasPrefix(status(), "unreachable: ") })
+	eventually.Describing(t, 30*time.Second, func() string { return "status " + status() }, func() bool { return strings.HasPrefix(status(), "unreachable: ") })
 	for what, text := range map[string]string{"logs": r.log.String(), "metrics": r.metricsText(t), "status": status()} {
 		if strings.Contains(text, secret) {
 			t.Errorf("the password appears in the %s: %s", what, text)
@@ -115,21 +117,21 @@ func TestOneReplicaPollsAtATime(t *testing.T) {
 	src := x.source("two")
 	storeA, storeB := open(), open()
 	a := start(t, storeA, "replica-a", nil, src)
-	eventually(t, func() string { return "a never took the source" }, func() bool { return a.ps.Status()["two"] == sqlpoll.StatusOK })
+	eventually.Describing(t, 30*time.Second, func() string { return "a never took the source" }, func() bool { return a.ps.Status()["two"] == sqlpoll.StatusOK })
 	b := start(t, storeB, "replica-b", nil, src)
 	x.insert(t, caseSteps("two", 1)...)
-	eventually(t, func() string { return "not stored" }, func() bool { return countStored(t, storeA, caseIDs("two", 1, 2)) == 2 })
+	eventually.Describing(t, 30*time.Second, func() string { return "not stored" }, func() bool { return countStored(t, storeA, caseIDs("two", 1, 2)) == 2 })
 	for range 20 { // b stays on standby while a holds the lease
 		if got := b.ps.Status()["two"]; got != sqlpoll.StatusStandby {
 			t.Fatalf("b's status = %q while a polls, want standby", got)
 		}
-		eventually(t, func() string { return "" }, func() bool { return true })
+		eventually.Describing(t, 30*time.Second, func() string { return "" }, func() bool { return true })
 	}
 	// a dies: its Redis connection goes and its lease is not given back.
 	storeA.Close()
 	a.stop()
 	x.insert(t, caseSteps("two", 2)...)
-	eventually(t, func() string { return "b never took over; b: " + b.ps.Status()["two"] }, func() bool {
+	eventually.Describing(t, 30*time.Second, func() string { return "b never took over; b: " + b.ps.Status()["two"] }, func() bool {
 		return b.ps.Status()["two"] == sqlpoll.StatusOK && countStored(t, storeB, caseIDs("two", 2, 3)) == 2
 	})
 	// b stops cleanly: a third replica takes over at once, not after the TTL.
@@ -139,7 +141,7 @@ func TestOneReplicaPollsAtATime(t *testing.T) {
 	}
 	b.stop()
 	x.insert(t, caseSteps("two", 3)...)
-	eventually(t, func() string { return "c never took over" }, func() bool {
+	eventually.Describing(t, 30*time.Second, func() string { return "c never took over" }, func() bool {
 		return c.ps.Status()["two"] == sqlpoll.StatusOK && countStored(t, storeB, caseIDs("two", 3, 4)) == 2
 	})
 	for i, evs := range storedEvents(t, storeB, caseIDs("two", 1, 4)) {

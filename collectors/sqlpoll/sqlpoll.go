@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/duban-gov/duban/internal/config"
+	"github.com/duban-gov/duban/internal/lease"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/rdb"
@@ -52,7 +53,7 @@ type Options struct {
 	// Owner names this replica in the sources' leases.
 	Owner string
 	// LeaseTTL is how long a source's lease outlives its holder; the holder renews it three
-	// times per TTL. Zero means DefaultLeaseTTL.
+	// times per TTL (internal/lease). Zero means DefaultLeaseTTL.
 	LeaseTTL time.Duration
 	// MinBackoff and MaxBackoff bound the wait after a failed poll, doubled per failure.
 	MinBackoff, MaxBackoff time.Duration
@@ -68,6 +69,7 @@ type Options struct {
 type Pollers struct {
 	o       Options
 	log     *slog.Logger
+	leases  *lease.Leases
 	sources []*poller
 }
 
@@ -98,10 +100,15 @@ func New(o Options) (*Pollers, error) {
 		o.Logger = slog.Default()
 	}
 	ps := &Pollers{o: o, log: o.Logger.With("component", "sqlpoll")}
+	leases, err := lease.New(lease.Options{Store: o.Store, Owner: o.Owner, TTL: o.LeaseTTL, Wall: o.Wall, Logger: ps.log})
+	if err != nil {
+		return nil, fmt.Errorf("sqlpoll: %w", err)
+	}
+	ps.leases = leases
 	for i := range o.Sources {
 		src := &o.Sources[i]
 		ps.sources = append(ps.sources, &poller{ps: ps, src: src, status: StatusStandby, counts: map[string]int64{},
-			log: ps.log.With("source", src.Name), lease: []string{rdb.CollectorLease(src.Name)}})
+			log: ps.log.With("source", src.Name), lease: rdb.CollectorLease(src.Name)})
 	}
 	if o.Registerer != nil {
 		if err := o.Registerer.Register(&metricsCollector{ps: ps}); err != nil {
@@ -142,12 +149,11 @@ type poller struct {
 	ps    *Pollers
 	src   *config.SQLSource
 	log   *slog.Logger
-	lease []string
+	lease string
 
 	mu     sync.Mutex
 	status string // guarded by mu
 
-	held   bool
 	db     *sql.DB
 	rd     *reader // nil until the database told the columns
 	mp     *mapper
@@ -173,17 +179,19 @@ func (p *poller) run(ctx context.Context) {
 		if p.db != nil {
 			_ = p.db.Close()
 		}
-		if p.held {
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			_ = p.ps.o.Store.ReleaseLeases(rctx, p.lease, p.ps.o.Owner)
-			cancel()
-		}
 	}()
+	// While another replica holds the source's lease this one stands by, trying again
+	// every third of the TTL; while it holds it, it polls.
+	p.ps.leases.Run(ctx, p.lease, func(ctx context.Context) {
+		p.serve(ctx)
+		p.standby()
+	})
+}
+
+// serve polls the source every Interval (after a failure, the back-off) until ctx ends: the
+// service stops or the lease is lost.
+func (p *poller) serve(ctx context.Context) {
 	for ctx.Err() == nil {
-		if !p.hold(ctx) {
-			p.wait(ctx, p.ps.o.LeaseTTL/3)
-			continue
-		}
 		err := p.poll(ctx)
 		next := p.src.Interval
 		switch {
@@ -192,64 +200,18 @@ func (p *poller) run(ctx context.Context) {
 		case ctx.Err() != nil:
 			return
 		case errors.Is(err, errLeaseLost):
-			p.standby()
-			continue
+			p.log.Info("lease_lost")
+			return
 		default:
 			next = p.failed(ctx, err)
 		}
-		p.wait(ctx, next)
+		clock.Sleep(ctx, next)
 	}
-}
-
-// hold takes or renews the source's lease and reports whether this replica holds it.
-func (p *poller) hold(ctx context.Context) bool {
-	got, err := p.ps.o.Store.HoldLeases(ctx, p.lease, p.ps.o.Owner, p.ps.o.LeaseTTL)
-	if err != nil {
-		if ctx.Err() == nil && p.held {
-			p.log.Warn("lease_renew_failed", "err", err)
-		}
-		// Without Redis nothing can be stored anyway; the lease lapses by itself.
-		p.held = false
-		return false
-	}
-	if !got[0] {
-		if p.held {
-			p.log.Info("lease_lost")
-		}
-		p.standby()
-		return false
-	}
-	if !p.held {
-		p.log.Info("lease_taken")
-		p.held = true
-	}
-	return true
 }
 
 func (p *poller) standby() {
-	p.held = false
 	clear(p.counts) // the new holder counts what it takes
 	p.setStatus(StatusStandby)
-}
-
-// wait sleeps d (real time), renewing the lease every third of its TTL; it returns early
-// when the lease is lost or ctx ends.
-func (p *poller) wait(ctx context.Context, d time.Duration) {
-	step := p.ps.o.LeaseTTL / 3
-	for d > 0 {
-		s := min(d, step)
-		t := time.NewTimer(s)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		d -= s
-		if d > 0 && p.held && !p.hold(ctx) {
-			return
-		}
-	}
 }
 
 // failed reports a failed poll (once per outage or problem) and returns the back-off.
@@ -405,8 +367,8 @@ func (p *poller) poll(ctx context.Context) error {
 			return nil
 		}
 		from, limit = next, p.src.Batch
-		if !p.hold(ctx) {
-			return errLeaseLost
+		if err := ctx.Err(); err != nil { // stopping, or the lease was lost
+			return err
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/duban-gov/duban/collectors/sqlpoll"
 	"github.com/duban-gov/duban/internal/config"
+	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/internal/testredis"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/rdb"
@@ -47,11 +48,11 @@ func TestRowsArriveExactlyOnce(t *testing.T) {
 		}
 		wg.Wait()
 		ids := caseIDs("live", 0, cases)
-		eventually(t, func() string { return fmt.Sprintf("%d of %d events stored", countStored(t, store, ids), 2*cases) },
+		eventually.Describing(t, 30*time.Second, func() string { return fmt.Sprintf("%d of %d events stored", countStored(t, store, ids), 2*cases) },
 			func() bool { return countStored(t, store, ids) == 2*cases })
 		// A few more polls re-read the overlap: nothing more is accepted.
 		cur := func() string { c, _, _ := store.CollectorCursor(context.Background(), src.Name); return c }
-		eventually(t, func() string { return "cursor " + cur() }, func() bool { return cur() == fmt.Sprint(2*cases) })
+		eventually.Describing(t, 30*time.Second, func() string { return "cursor " + cur() }, func() bool { return cur() == fmt.Sprint(2*cases) })
 		time.Sleep(100 * time.Millisecond)
 		if got := r.rows(t, src.Name, "accepted"); got != 2*cases {
 			t.Errorf("rows accepted = %v, want %d", got, 2*cases)
@@ -111,14 +112,14 @@ func TestOutOfOrderCommitNotSkipped(t *testing.T) {
 			}
 			x.insert(t, second) // takes id 2, committed first
 			cur := func() string { c, _, _ := store.CollectorCursor(ctx, src.Name); return c }
-			eventually(t, func() string { return "cursor " + cur() }, func() bool { return cur() == "2" })
+			eventually.Describing(t, 30*time.Second, func() string { return "cursor " + cur() }, func() bool { return cur() == "2" })
 			if n := countStored(t, store, caseIDs("ooo", 1, 2)); n != 0 {
 				t.Fatalf("uncommitted row seen: %d events", n)
 			}
 			if err := tx1.Commit(); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, func() string { return "the row committed late never arrived" },
+			eventually.Describing(t, 30*time.Second, func() string { return "the row committed late never arrived" },
 				func() bool { return countStored(t, store, caseIDs("ooo", 1, 2)) == 1 })
 			if n := countStored(t, store, caseIDs("ooo", 2, 3)); n != 1 {
 				t.Errorf("case 2: %d events, want 1", n)
@@ -177,7 +178,7 @@ func TestRestartMidBatch(t *testing.T) {
 			t.Fatalf("%d events stored before the stop, want 30", n)
 		}
 		b := start(t, store, "b", nil, src)
-		eventually(t, func() string { return "the rest never arrived" },
+		eventually.Describing(t, 30*time.Second, func() string { return "the rest never arrived" },
 			func() bool { return countStored(t, store, caseIDs("rs", 0, 48)) == 96 })
 		for i, evs := range storedEvents(t, store, caseIDs("rs", 0, 48)) {
 			if len(evs) != 2 {
@@ -185,7 +186,7 @@ func TestRestartMidBatch(t *testing.T) {
 			}
 		}
 		cur := func() string { c, _, _ := store.CollectorCursor(context.Background(), src.Name); return c }
-		eventually(t, func() string { return "cursor " + cur() }, func() bool { return cur() == "96" })
+		eventually.Describing(t, 30*time.Second, func() string { return "cursor " + cur() }, func() bool { return cur() == "96" })
 		// b took 66 rows as new, and found the stored page again as duplicates.
 		if got := b.rows(t, src.Name, "duplicate"); got != 10 {
 			t.Errorf("duplicates after the restart = %v, want the 10 rows of the page stored before it", got)
@@ -209,10 +210,10 @@ func TestBadRowsDeadLettered(t *testing.T) {
 		x.insert(t, step{caseNo: "bad-00006", matter: "ENV-EIA-001", step: "收件", at: good[0].at,
 			amount: "12.50"}) // id 6: fine, with a decimal
 		r := start(t, store, "a", nil, src)
-		eventually(t, func() string { return "good rows not stored" }, func() bool {
+		eventually.Describing(t, 30*time.Second, func() string { return "good rows not stored" }, func() bool {
 			return countStored(t, store, []string{"bad-00001", "bad-00006"}) == 3
 		})
-		eventually(t, func() string { return "rejections not counted" }, func() bool { return r.rows(t, src.Name, "rejected") == 3 })
+		eventually.Describing(t, 30*time.Second, func() string { return "rejections not counted" }, func() bool { return r.rows(t, src.Name, "rejected") == 3 })
 		letters, _, err := store.DeadLetters(context.Background(), "", 100)
 		if err != nil {
 			t.Fatal(err)
@@ -258,7 +259,7 @@ func TestMissingColumnsReported(t *testing.T) {
 		src.Columns["approver"] = "approver_name"
 		r := start(t, store, "a", nil, src)
 		status := func() string { return r.ps.Status()[src.Name] }
-		eventually(t, func() string { return "status " + status() }, func() bool {
+		eventually.Describing(t, 30*time.Second, func() string { return "status " + status() }, func() bool {
 			return strings.HasPrefix(status(), "mapping: ") && strings.Contains(status(), "approver_name")
 		})
 		if got := gauge(t, r.reg, "duban_collector_up", map[string]string{"source": src.Name}); got != 0 {
@@ -268,7 +269,7 @@ func TestMissingColumnsReported(t *testing.T) {
 			t.Fatal(err)
 		}
 		x.insert(t, caseSteps("cols", 1)...)
-		eventually(t, func() string { return "status " + status() }, func() bool {
+		eventually.Describing(t, 30*time.Second, func() string { return "status " + status() }, func() bool {
 			return countStored(t, store, caseIDs("cols", 1, 2)) == 2 && status() == sqlpoll.StatusOK
 		})
 		if n := strings.Count(r.log.String(), "source_down"); n != 1 {
@@ -296,15 +297,15 @@ func TestTimestampCursor(t *testing.T) {
 				at: at.Add(time.Duration(n) * time.Minute)})
 		}
 		start(t, store, "a", nil, src)
-		eventually(t, func() string { return fmt.Sprintf("%d of 10 stored", countStored(t, store, caseIDs("ts", 0, 10))) },
-			func() bool { return countStored(t, store, caseIDs("ts", 0, 10)) == 10 })
+		// A page's events are stored before its cursor: wait for both.
+		want := at.Add(9 * time.Minute).UTC().Format(time.RFC3339Nano)
+		cur := func() string { c, _, _ := store.CollectorCursor(context.Background(), src.Name); return c }
+		eventually.Describing(t, 30*time.Second, func() string {
+			return fmt.Sprintf("%d of 10 stored, cursor %q (want %q)", countStored(t, store, caseIDs("ts", 0, 10)), cur(), want)
+		}, func() bool { return countStored(t, store, caseIDs("ts", 0, 10)) == 10 && cur() == want })
 		evs := storedEvents(t, store, caseIDs("ts", 8, 9))[0]
 		if want := at.Add(8 * time.Minute); !evs[0].At.Equal(want) {
 			t.Errorf("at = %v, want %v", evs[0].At, want)
-		}
-		cur, _, _ := store.CollectorCursor(context.Background(), src.Name)
-		if want := at.Add(9 * time.Minute).UTC().Format(time.RFC3339Nano); cur != want {
-			t.Errorf("cursor = %q, want %q", cur, want)
 		}
 	})
 }
@@ -322,7 +323,7 @@ func TestReceivedAtFromColumn(t *testing.T) {
 		t.Fatal(err)
 	}
 	start(t, store, "a", nil, src)
-	eventually(t, func() string { return "not stored" }, func() bool { return countStored(t, store, caseIDs("recv", 1, 2)) == 1 })
+	eventually.Describing(t, 30*time.Second, func() string { return "not stored" }, func() bool { return countStored(t, store, caseIDs("recv", 1, 2)) == 1 })
 	e := storedEvents(t, store, caseIDs("recv", 1, 2))[0][0]
 	if !e.ReceivedAt.Equal(written) || !e.StoredAt.Equal(t0) {
 		t.Errorf("received_at = %v, stored_at = %v; want %v and %v", e.ReceivedAt, e.StoredAt, written, t0)
@@ -341,7 +342,7 @@ func TestQuerySource(t *testing.T) {
 		x.insert(t, caseSteps("q", 1)...)
 		x.insert(t, step{caseNo: "skip", matter: "ENV-EIA-001", step: "收件", at: t0})
 		start(t, store, "a", nil, src)
-		eventually(t, func() string { return "not stored" }, func() bool { return countStored(t, store, caseIDs("q", 1, 2)) == 2 })
+		eventually.Describing(t, 30*time.Second, func() string { return "not stored" }, func() bool { return countStored(t, store, caseIDs("q", 1, 2)) == 2 })
 	})
 }
 
@@ -357,7 +358,7 @@ func TestColumnNamesAnyCase(t *testing.T) {
 		src.Columns["case_id"], src.Columns["type"] = "CASE_NO", "Step"
 		x.insert(t, caseSteps("anycase", 1)...)
 		start(t, store, "a", nil, src)
-		eventually(t, func() string { return "not stored" }, func() bool { return countStored(t, store, caseIDs("anycase", 1, 2)) == 2 })
+		eventually.Describing(t, 30*time.Second, func() string { return "not stored" }, func() bool { return countStored(t, store, caseIDs("anycase", 1, 2)) == 2 })
 	})
 }
 
@@ -372,12 +373,12 @@ func TestStartNow(t *testing.T) {
 			x.insert(t, caseSteps("now", n)...)
 		}
 		r := start(t, store, "a", nil, src)
-		eventually(t, func() string { return "status " + r.ps.Status()[src.Name] }, func() bool {
+		eventually.Describing(t, 30*time.Second, func() string { return "status " + r.ps.Status()[src.Name] }, func() bool {
 			c, ok, _ := store.CollectorCursor(context.Background(), src.Name)
 			return ok && c == "8"
 		})
 		x.insert(t, caseSteps("now", 4)...)
-		eventually(t, func() string { return "the new case never arrived" }, func() bool { return countStored(t, store, caseIDs("now", 4, 5)) == 2 })
+		eventually.Describing(t, 30*time.Second, func() string { return "the new case never arrived" }, func() bool { return countStored(t, store, caseIDs("now", 4, 5)) == 2 })
 		if n := countStored(t, store, caseIDs("now", 0, 4)); n != 0 {
 			t.Errorf("%d events of the rows before the start, want 0", n)
 		}

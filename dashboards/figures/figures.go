@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/duban-gov/duban/engine"
@@ -104,17 +103,17 @@ func (s *Source) Overview(ctx context.Context, dept string) (Overview, error) {
 		depts[i].onTimeThisMonth = month[rdb.Field(engine.FigOnTime, depts[i].Department)]
 	}
 	for field, n := range open {
-		parts := strings.Split(field, "|") // dept|stage|level
-		if len(parts) != 3 || n <= 0 {
+		c, ok := monitor.ParseCell(field)
+		if !ok || n <= 0 {
 			continue
 		}
-		d, ok := byCode[parts[0]]
+		d, ok := byCode[c.Department]
 		if !ok {
 			continue
 		}
 		d.Open += n
-		d.ByStage[parts[1]] += n
-		switch monitor.Level(parts[2]) {
+		d.ByStage[string(c.Stage)] += n
+		switch c.Level {
 		case monitor.Yellow:
 			d.Yellow += n
 		case monitor.Red:
@@ -174,10 +173,11 @@ func (s *Source) departments(only string, tables ...map[string]int64) []DeptFigu
 	}
 	for _, t := range tables {
 		for field := range t {
-			parts := strings.Split(field, "|")
-			code := parts[0]     // dept|stage|level, or a bare department
-			if len(parts) == 2 { // figure|dept
-				code = parts[1]
+			code := field // a bare department
+			if c, ok := monitor.ParseCell(field); ok {
+				code = c.Department
+			} else if _, d, ok := rdb.CutField(field); ok { // figure|dept
+				code = d
 			}
 			add(code, code)
 		}
@@ -218,7 +218,7 @@ func (s *Source) Trend(ctx context.Context, days int, dept string) ([]TrendRow, 
 	for i, t := range tables {
 		r := TrendRow{Date: dates[i]}
 		for field, n := range t {
-			fig, d, ok := strings.Cut(field, "|")
+			fig, d, ok := rdb.CutField(field)
 			if !ok || (dept != "" && d != dept) {
 				continue
 			}

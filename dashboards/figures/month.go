@@ -2,7 +2,6 @@ package figures
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/duban-gov/duban/dashboards/ranking"
@@ -30,7 +29,7 @@ func (s *Source) MonthAggregates(ctx context.Context, m ranking.Month) ([]rankin
 	overdue := map[string]int64{}
 	for _, t := range tables {
 		for field, n := range t {
-			fig, dept, _ := strings.Cut(field, "|")
+			fig, dept, _ := rdb.CutField(field)
 			switch fig {
 			case engine.FigOverdueStart:
 				overdue[dept] += n

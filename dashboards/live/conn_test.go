@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/internal/web"
 )
 
@@ -34,7 +35,7 @@ func TestSlowClientIsClosedAndNeverSlowsTheOthers(t *testing.T) {
 	slow.subscribe(map[string]any{})
 	fast := th.dial(viewerToken, true)
 	fast.subscribe(map[string]any{})
-	waitFor(t, "two clients", func() bool { return th.Clients() == 2 })
+	eventually.True(t, "two clients", func() bool { return th.Clients() == 2 })
 
 	// 32 KiB alerts, two at a time: the fast client keeps up; the slow one's socket buffers
 	// (a few MiB on loopback: the receiver's does not grow while nobody reads) fill, then its
@@ -50,7 +51,7 @@ func TestSlowClientIsClosedAndNeverSlowsTheOthers(t *testing.T) {
 			t.Fatalf("round %d: fast client got %d", r, len(got))
 		}
 	}
-	waitFor(t, "the slow client to be dropped", func() bool { return th.Clients() == 1 })
+	eventually.True(t, "the slow client to be dropped", func() bool { return th.Clients() == 1 })
 	// The slow client, reading at last, finds what was in flight, then close 4008.
 	n := 0
 	for {
@@ -97,7 +98,7 @@ func TestPingPongDeadlines(t *testing.T) {
 			}
 		}
 	})
-	waitFor(t, "the mute client to be dropped", func() bool { return th.Clients() == 1 })
+	eventually.True(t, "the mute client to be dropped", func() bool { return th.Clients() == 1 })
 	time.Sleep(1500 * time.Millisecond) // past another read deadline
 	if th.Clients() != 1 {
 		t.Fatal("the answering client was dropped too")
@@ -289,9 +290,9 @@ func TestClientsGauge(t *testing.T) {
 		t.Fatal("no duban_websocket_clients")
 		return 0
 	}
-	waitFor(t, "two clients", func() bool { return gauge() == 2 })
+	eventually.True(t, "two clients", func() bool { return gauge() == 2 })
 	a.conn.Close()
-	waitFor(t, "one client", func() bool { return gauge() == 1 })
+	eventually.True(t, "one client", func() bool { return gauge() == 1 })
 }
 
 // The figures also follow the alert stream (every alert moves the levels) and a periodic

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/duban-gov/duban/internal/eventually"
 )
 
 func TestSubscribeAndFilter(t *testing.T) {
@@ -209,7 +211,7 @@ func TestLiveAlertsDuringLongReplay(t *testing.T) {
 					name := fmt.Sprintf("live%d", page)
 					cs := appendAlerts(t, store, redAlerts(name, "env", n)...)
 					want, _ := parseCursor(cs[len(cs)-1])
-					waitFor(t, "the hub to fan out", func() bool { return !want.after(h.position()) })
+					eventually.True(t, "the hub to fan out", func() bool { return !want.after(h.position()) })
 					for i := range n {
 						live = append(live, fmt.Sprintf("%s-%d", name, i))
 					}

@@ -297,17 +297,6 @@ func checkOrder(t testing.TB, ms []msg) {
 
 func newStore(t testing.TB) *rdb.Store { return rdbtest.Store(t) }
 
-// waitFor polls fn for up to 10 s of real time (plumbing, not business time).
-func waitFor(t testing.TB, what string, fn func() bool) {
-	t.Helper()
-	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
-		if fn() {
-			return
-		}
-	}
-	t.Fatalf("timed out waiting for %s", what)
-}
-
 // position is the hub's stream position.
 func (h *Hub) position() cursor {
 	h.mu.Lock()

@@ -13,8 +13,9 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/duban-gov/duban/alerts/stream"
+	"github.com/duban-gov/duban/internal/wake"
 	"github.com/duban-gov/duban/internal/web"
-	"github.com/duban-gov/duban/monitor/clock"
 	"github.com/duban-gov/duban/rdb"
 )
 
@@ -117,7 +118,7 @@ type Hub struct {
 	pos    cursor // the last entry fanned out
 	closed bool
 
-	ovNudge   chan struct{}
+	ovNudge   wake.Signal
 	ovChanged atomic.Bool
 
 	// afterReplayPage, in tests, runs after each page a replay reads; final: the page
@@ -161,7 +162,6 @@ func New(o Options) (*Hub, error) {
 		ready:   make(chan struct{}),
 		stop:    make(chan struct{}),
 		conns:   make(map[*client]struct{}),
-		ovNudge: make(chan struct{}, 1),
 	}
 	for _, s := range o.AllowedOrigins {
 		h.origins[strings.ToLower(strings.TrimSuffix(s, "/"))] = true
@@ -206,12 +206,7 @@ func (h *Hub) OverviewChanged() {
 	h.nudgeOverview()
 }
 
-func (h *Hub) nudgeOverview() {
-	select {
-	case h.ovNudge <- struct{}{}:
-	default:
-	}
-}
+func (h *Hub) nudgeOverview() { h.ovNudge.Wake() }
 
 // Run feeds the hub from the alert stream until ctx ends, then closes every client with
 // 1001 (going away) and waits for their goroutines. It starts at the stream's newest entry:
@@ -236,32 +231,26 @@ func (h *Hub) Run(ctx context.Context) error {
 // start reads the stream's newest cursor, retrying while Redis is unreachable; false when
 // ctx ended first.
 func (h *Hub) start(ctx context.Context) bool {
-	failing := false
-	for {
-		latest, err := h.o.Store.LatestAlertCursor(ctx)
-		if err == nil {
-			pos := zeroCursor
-			if latest != "" {
-				if pos, err = cursorOf(latest); err != nil {
-					h.log.Error("alert_stream_cursor", "err", err)
-					pos = zeroCursor
-				}
-			}
-			h.mu.Lock()
-			h.pos = pos
-			h.mu.Unlock()
-			close(h.ready)
-			h.log.Info("live_feed_started", "cursor", pos.String())
-			return true
-		}
-		if !failing {
-			h.log.Error("alert_stream_unreadable", "err", err)
-			failing = true
-		}
-		if !clock.Sleep(ctx, time.Second) {
-			return false
-		}
+	latest, ok := stream.Latest(ctx, h.streamOptions())
+	if !ok {
+		return false
 	}
+	pos, err := cursorOf(latest)
+	if err != nil {
+		h.log.Error("alert_stream_cursor", "err", err)
+		pos = zeroCursor
+	}
+	h.mu.Lock()
+	h.pos = pos
+	h.mu.Unlock()
+	close(h.ready)
+	h.log.Info("live_feed_started", "cursor", pos.String())
+	return true
+}
+
+// streamOptions is how the hub follows the alert stream: large batches, FeedBlock.
+func (h *Hub) streamOptions() stream.Options {
+	return stream.Options{Store: h.o.Store, Batch: feedCount, Block: h.o.FeedBlock, Logger: h.log}
 }
 
 func cursorOf(s string) (cursor, error) {
@@ -272,30 +261,13 @@ func cursorOf(s string) (cursor, error) {
 	return c, nil
 }
 
-// feed is the replica's one reader of the alert stream: it waits for entries after the
-// hub's position and publishes them in order.
+// feed is the replica's one reader of the alert stream: a stage on the follower that
+// publishes the entries after the hub's position in order.
 func (h *Hub) feed(ctx context.Context) {
 	h.mu.Lock()
 	from := h.pos
 	h.mu.Unlock()
-	failing := false
-	for ctx.Err() == nil {
-		batch, err := h.o.Store.WaitAlerts(ctx, from.String(), feedCount, h.o.FeedBlock)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			if !failing {
-				h.log.Error("alert_stream_unreadable", "err", err)
-				failing = true
-			}
-			clock.Sleep(ctx, time.Second)
-			continue
-		}
-		if failing {
-			h.log.Info("alert_stream_readable")
-			failing = false
-		}
+	_ = stream.Follow(ctx, h.streamOptions(), from.String(), func(_ context.Context, batch []rdb.StreamAlert) (string, error) {
 		for _, sa := range batch {
 			e, err := newEntry(sa, true)
 			if e == nil {
@@ -306,12 +278,10 @@ func (h *Hub) feed(ctx context.Context) {
 				h.log.Error("alert_stream_entry_undecodable", "cursor", sa.Cursor, "err", err)
 			}
 			h.publish(e)
-			from = e.cur
 		}
-		if len(batch) > 0 {
-			h.OverviewChanged() // an alert fired or changed: the levels moved
-		}
-	}
+		h.OverviewChanged() // an alert fired or changed: the levels moved
+		return batch[len(batch)-1].Cursor, nil
+	})
 }
 
 // publish moves the hub to e and hands e to every subscription: a live one gets it queued

@@ -37,7 +37,7 @@ func (h *Hub) overviewLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-h.ovNudge:
+		case <-h.ovNudge.C():
 		case <-refresh.C:
 			h.ovChanged.Store(true)
 		}

@@ -26,12 +26,26 @@ func True(tb testing.TB, what string, fn func() bool) {
 // Within is True with a limit of its own.
 func Within(tb testing.TB, limit time.Duration, what string, fn func() bool) {
 	tb.Helper()
-	for end := clock.Wall().Add(limit); ; time.Sleep(poll) {
+	Describing(tb, limit, func() string { return what }, fn)
+}
+
+// Describing is Within with a description computed when it fails, so the failure shows
+// the state things were left in ("3 of 8 events stored").
+func Describing(tb testing.TB, limit time.Duration, what func() string, fn func() bool) {
+	tb.Helper()
+	Every(tb, limit, poll, what, fn)
+}
+
+// Every is Describing with a pause of its own between looks, for a look that costs (a
+// query to a browser, a round of HTTP requests).
+func Every(tb testing.TB, limit, pause time.Duration, what func() string, fn func() bool) {
+	tb.Helper()
+	for end := clock.Wall().Add(limit); ; time.Sleep(pause) {
 		if fn() {
 			return
 		}
 		if clock.Wall().After(end) {
-			tb.Fatalf("timed out waiting for %s (%s)", what, limit)
+			tb.Fatalf("timed out waiting for %s (%s)", what(), limit)
 			return
 		}
 	}

@@ -1,6 +1,8 @@
 package eventually
 
 import (
+	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,7 +24,7 @@ type fatalTB struct {
 
 func (f *fatalTB) Helper() {}
 func (f *fatalTB) Fatalf(format string, args ...any) {
-	f.msg = format
+	f.msg = fmt.Sprintf(format, args...)
 }
 
 func TestWithinFailsNamingWhatNeverHappened(t *testing.T) {
@@ -30,5 +32,14 @@ func TestWithinFailsNamingWhatNeverHappened(t *testing.T) {
 	Within(f, 20*time.Millisecond, "nothing", func() bool { return false })
 	if f.msg == "" {
 		t.Fatal("a condition that never held did not fail the test")
+	}
+}
+
+func TestDescribingNamesTheStateItEndedIn(t *testing.T) {
+	f := &fatalTB{TB: t}
+	n := 0
+	Describing(f, 20*time.Millisecond, func() string { return fmt.Sprint(n, " looks") }, func() bool { n++; return false })
+	if !strings.Contains(f.msg, fmt.Sprint(n, " looks")) || n < 2 {
+		t.Fatalf("a condition that never held: failure %q after %d looks", f.msg, n)
 	}
 }

@@ -116,9 +116,8 @@ type Options struct {
 // gauges are read at scrape time and have no field here.
 type Metrics struct {
 	// EventsReceived is duban_events_received_total{department,type,outcome}: events this
-	// replica received, by outcome (accepted, duplicate, rejected). Its Help text is the
-	// one collectors/httpin registers, so that httpin, given the same Registerer, shares
-	// this counter instead of failing.
+	// replica received, by outcome (accepted, duplicate, rejected). collectors/httpin,
+	// given the same Registerer, counts on this counter (RegisterEventsReceived).
 	EventsReceived *prometheus.CounterVec
 	// AlertsFired is duban_alerts_fired_total{department,kind,level}: alerts this replica
 	// fired.
@@ -136,11 +135,6 @@ type Metrics struct {
 	// time. Updated by the package itself.
 	ScrapeErrors prometheus.Counter
 }
-
-// receivedHelp must stay identical to the Help of collectors/httpin's counter: two
-// registrations of the same name with different Help fail.
-const receivedHelp = "Events received over POST /api/v1/events, by outcome (accepted, duplicate, rejected); " +
-	`department and type are "unknown" outside the catalogue and the contract.`
 
 // New builds every metric and registers it on reg. An identical counter or histogram
 // already registered there (as collectors/httpin registers duban_events_received_total) is
@@ -162,9 +156,7 @@ func New(reg prometheus.Registerer, o Options) (*Metrics, error) {
 		o.CacheFor = time.Second
 	}
 	m := &Metrics{
-		EventsReceived: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: NameEventsReceived, Help: receivedHelp,
-		}, []string{"department", "type", "outcome"}),
+		EventsReceived: newEventsReceived(),
 		AlertsFired: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: NameAlertsFired,
 			Help: "Alerts fired by this replica, by department, kind and level (yellow, red).",

@@ -130,9 +130,9 @@ func Diff(old, cur *CaseState) []Transition {
 	}
 	if oldStage != string(cur.Stage) || oldLevel != string(cur.Level) {
 		t := base
-		t.Type, t.To = TCounted, string(cur.Stage)+"|"+string(cur.Level)
+		t.Type, t.To = TCounted, monitor.Cell{Stage: cur.Stage, Level: cur.Level}.StageLevel()
 		if old != nil {
-			t.From = oldStage + "|" + oldLevel
+			t.From = monitor.Cell{Stage: monitor.Stage(oldStage), Level: monitor.Level(oldLevel)}.StageLevel()
 		}
 		add(t)
 	}
