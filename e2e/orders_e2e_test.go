@@ -380,3 +380,92 @@ func TestOrderOverdueThenEscalatedOnce(t *testing.T) {
 	}
 	_ = rdb.OrderPrefix
 }
+
+// The loop on the three-master Redis Cluster: automatic opening for a red alert (the
+// decision in the case's slot, the order in its own), an order spanning two cases in other
+// slots (each case's side written by its own script), the reply clock firing through the
+// timer engine, the reply, and every alert on the stream once.
+func TestOrdersOnCluster(t *testing.T) {
+	t.Parallel()
+	addrs := testredis.StartCluster(t)
+	url := strings.Join(addrs, ",")
+	store := rdbtest.At(t, url, "orders:")
+	clk := clock.Manual(time.Date(2026, 3, 16, 9, 0, 0, 0, cst))
+	cfg := ordersConfig + "supervision: { auto_open: [promise_overdue] }\n"
+	in := startOrders(t, url, "orders:", clk, cfg)
+	for _, c := range []string{"env-C1", "env-C2", "env-C3"} {
+		if code, b, _ := in.Do("POST", "/api/v1/events", "env-collector-secret", caseEvents(c, "2026-03-03")); code != 202 {
+			t.Fatalf("post: %d %v", code, b)
+		}
+	}
+	eventually.True(t, "three cases applied", func() bool {
+		_, l, _ := in.Do("GET", "/api/v1/cases", "viewer-secret", "")
+		cs, _ := l["cases"].([]any)
+		return len(cs) == 3
+	})
+	clk.Set(time.Date(2026, 3, 18, 0, 0, 0, 0, cst)) // promised deadline 03-17 passes: three red alerts
+	var auto []any
+	eventually.True(t, "one automatic order per case", func() bool {
+		_, l, _ := in.Do("GET", "/api/v1/orders", "supervisor-secret", "")
+		auto, _ = l["orders"].([]any)
+		return len(auto) == 3
+	})
+	cases := map[string]bool{}
+	for _, o := range auto {
+		om := o.(map[string]any)
+		if om["opened_by"] != "system" || om["auto"] != true || len(om["alerts"].([]any)) != 1 {
+			t.Errorf("automatic order: %v", om)
+		}
+		cases[om["case_ids"].([]any)[0].(string)] = true
+	}
+	if len(cases) != 3 {
+		t.Errorf("automatic orders' cases: %v", cases)
+	}
+	// An order on the alerts of two cases, by hand.
+	a1 := alertsOf(t, in, "supervisor-secret", "case_id=env-C1&kind=promise_overdue")[0]["id"].(string)
+	a2 := alertsOf(t, in, "supervisor-secret", "case_id=env-C2&kind=promise_overdue")[0]["id"].(string)
+	clk.Set(time.Date(2026, 3, 18, 9, 0, 0, 0, cst))
+	code, o, _ := in.Do("POST", "/api/v1/orders", "supervisor-secret",
+		fmt.Sprintf(`{"alerts":[%q,%q],"kind":"explain","opinion":"请一并说明","reply_days":1}`, a1, a2))
+	wantStatus(t, "open on two cases", code, 201, o)
+	id := o["id"].(string)
+	eventually.True(t, "both cases list the order", func() bool {
+		for _, c := range []string{"env-C1", "env-C2"} {
+			_, l, _ := in.Do("GET", "/api/v1/orders?case_id="+c, "viewer-secret", "")
+			found := false
+			for _, x := range l["orders"].([]any) {
+				found = found || x.(map[string]any)["id"] == id
+			}
+			if !found {
+				return false
+			}
+		}
+		return true
+	})
+	// Its reply deadline (03-19) and the automatic orders' (5 days: 03-25) pass.
+	clk.Set(time.Date(2026, 3, 26, 0, 0, 0, 0, cst))
+	eventually.True(t, "four orders overdue", func() bool {
+		_, ov, _ := in.Do("GET", "/api/v1/overview", "viewer-secret", "")
+		return ov["orders_overdue"] == 4.0
+	})
+	code, o, _ = in.Do("POST", "/api/v1/orders/"+id+"/reply", "env-liaison-secret", `{"cause":"c","measures":"m"}`)
+	if code != 200 || o["state"] != "replied" {
+		t.Fatalf("reply: %d %v", code, o)
+	}
+	eventually.True(t, "three orders overdue after the reply", func() bool {
+		_, ov, _ := in.Do("GET", "/api/v1/overview", "viewer-secret", "")
+		return ov["orders_overdue"] == 3.0 && ov["orders_open"] == 4.0
+	})
+	// 3 promise_overdue + 3 decision_due + order_overdue of 4 orders + order_escalated of the
+	// one whose escalation (03-19 + 5 = 03-26) is due at 03-27 00:00: not yet.
+	fired := checkStreamOnce(t, store, 0)
+	n := 0
+	for aid := range fired {
+		if strings.Contains(aid, "~order_overdue:1") {
+			n++
+		}
+	}
+	if n != 4 {
+		t.Errorf("order_overdue fired for %d orders, want 4: %v", n, fired)
+	}
+}
