@@ -515,3 +515,26 @@ func (e *Orders) AutoOpen(ctx context.Context, rec *alerting.Record) error {
 	}
 	return fmt.Errorf("engine: automatic opening for %s: unexpected answer %q", rec.ID, verdict)
 }
+
+// AllOrders reads every order, in id order (the quarterly report counts them as they stand).
+func AllOrders(ctx context.Context, store *rdb.Store) ([]supervision.Order, error) {
+	var out []supervision.Order
+	after := ""
+	for {
+		docs, next, err := store.ListOrders(ctx, rdb.OrderQuery{After: after, Limit: 500})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range docs {
+			var o supervision.Order
+			if err := json.Unmarshal(d, &o); err != nil {
+				return nil, fmt.Errorf("engine: decode order: %w", err)
+			}
+			out = append(out, o)
+		}
+		if next == "" {
+			return out, nil
+		}
+		after = next
+	}
+}
