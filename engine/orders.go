@@ -538,3 +538,23 @@ func AllOrders(ctx context.Context, store *rdb.Store) ([]supervision.Order, erro
 		after = next
 	}
 }
+
+// AffectedOrders hands every open order with a provisional deadline to the applier, whose
+// tick recomputes it (supervision.Recompute) with the calendar now loaded. It returns how
+// many it marked.
+func AffectedOrders(ctx context.Context, store *rdb.Store, wall time.Time) (int, error) {
+	all, err := AllOrders(ctx, store)
+	if err != nil {
+		return 0, err
+	}
+	var ids []string
+	for _, o := range all {
+		if o.State == supervision.Open && o.Provisional {
+			ids = append(ids, o.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	return len(ids), store.MarkOrdersDirty(ctx, wall, ids...)
+}

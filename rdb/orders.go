@@ -371,3 +371,16 @@ func (s *Store) OrderNextTimer(ctx context.Context, id string) (time.Time, bool,
 	}
 	return time.UnixMilli(int64(v)), true, nil
 }
+
+// MarkOrdersDirty hands orders to the applier now (a calendar loaded: their provisional
+// deadlines are recomputed at their next tick, which this is).
+func (s *Store) MarkOrdersDirty(ctx context.Context, realNow time.Time, ids ...string) error {
+	pipe := s.c.Pipeline()
+	for _, id := range ids {
+		pipe.ZAddNX(ctx, s.k.dirty(Partition(id)), redis.Z{Score: float64(realNow.UnixMilli()), Member: OrderMember(id)})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("rdb: mark orders dirty: %w", err)
+	}
+	return nil
+}
