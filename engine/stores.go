@@ -35,6 +35,8 @@ type RelayStore interface {
 	FaultCounts(ctx context.Context, year int) (map[string]int64, error)
 	Alert(ctx context.Context, id string) (doc []byte, ok bool, err error)
 	UpdateSystemAlert(ctx context.Context, id string, old, cur []byte, realNow time.Time) (bool, error)
+	// supervision orders: a case's side of its orders (orders_relay.go)
+	LinkCaseOrders(ctx context.Context, links []rdb.CaseLink) error
 }
 
 // CalendarStore is the calendars': the years loaded at run time, and the open cases a newly
@@ -45,8 +47,10 @@ type CalendarStore interface {
 	AffectedStore
 }
 
-// AffectedStore finds the open cases a newly loaded year moves, and marks them (Affected).
+// AffectedStore finds the open cases and orders a newly loaded year moves, and marks them
+// (Affected).
 type AffectedStore interface {
+	AffectedOrderStore
 	OpenCaseIDs(ctx context.Context, fn func(ids []string) error) error
 	Records(ctx context.Context, ids []string) ([]rdb.CaseRecord, error)
 	MarkDirty(ctx context.Context, realNow time.Time, ids ...string) error
@@ -56,4 +60,16 @@ type AffectedStore interface {
 type SystemAlertStore interface {
 	Alert(ctx context.Context, id string) (doc []byte, ok bool, err error)
 	UpdateSystemAlert(ctx context.Context, id string, old, cur []byte, realNow time.Time) (bool, error)
+}
+
+// OrderLister reads the orders page by page (AllOrders).
+type OrderLister interface {
+	ListOrders(ctx context.Context, q rdb.OrderQuery) ([][]byte, string, error)
+}
+
+// AffectedOrderStore finds the orders whose deadlines a newly loaded year moves, and hands
+// them to the applier (AffectedOrders).
+type AffectedOrderStore interface {
+	OrderLister
+	MarkOrdersDirty(ctx context.Context, realNow time.Time, ids ...string) error
 }

@@ -35,7 +35,7 @@ func (s *Service) routes(ctx context.Context, anonymousViewers bool, figs *figur
 	tokens := make([]web.Token, len(cfg.Auth.Tokens))
 	for i, t := range cfg.Auth.Tokens {
 		role, _ := web.ParseRole(string(t.Role))
-		tokens[i] = web.Token{SHA256: [32]byte(t.Hash), Role: role, Department: t.Department}
+		tokens[i] = web.Token{SHA256: [32]byte(t.Hash), Role: role, Department: t.Department, Name: t.Name}
 	}
 	auth := web.NewAuthenticator(tokens, anonymousViewers)
 	wall, err := screen.New(screen.Options{Auth: auth, Open: anonymousViewers, Logger: s.log})
@@ -45,7 +45,7 @@ func (s *Service) routes(ctx context.Context, anonymousViewers bool, figs *figur
 	metricsHandler := promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{Registry: p.reg})
 	a, err := api.New(api.Options{
 		Store: store, Rules: p.rules, Calendars: p.cals, Clock: p.clk, Wall: clock.Wall, Logger: s.log,
-		Auth: auth, Events: events, Wake: p.applier.Wake, Relay: p.relay.Wake,
+		Auth: auth, Events: events, Wake: p.applier.Wake, Relay: p.relay.Wake, Orders: p.orders,
 		FaultThreshold: cfg.Rules.FaultThreshold, Figures: figs, Rankings: s.rankings,
 		Extra:   map[string]http.Handler{"GET /metrics": metricsGuard(cfg.MetricsToken, metricsHandler)},
 		Sources: s.pollers.Status,

@@ -156,6 +156,9 @@ func TestDashboardShape(t *testing.T) {
 		{"Webhook deliveries by outcome", "duban_webhook_deliveries_total"},
 		{"Webhook backlog by subscription", "duban_webhook_backlog"},
 		{"Alertmanager posts by outcome", "duban_alertmanager_posts_total"},
+		// Supervision orders.
+		{"Orders by state", "duban_orders"},
+		{"Orders overdue by department", "duban_orders_overdue"},
 	} {
 		found := false
 		for _, e := range exprs {

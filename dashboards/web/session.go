@@ -37,15 +37,21 @@ func (s *Screen) Session(r *http.Request) (iweb.Principal, bool) {
 	return p, ok
 }
 
-// resolveViewer resolves a token for the screen: viewer tokens only. A collector token is
-// a department system's credential, and a supervisor's or admin's must not sit in a wall
-// screen's browser, where anyone passing could use its write rights.
+// resolveViewer resolves a token for a browser session: viewer, liaison and supervisor
+// tokens (a supervisor reviews supervision orders, a liaison replies, from the browser). A
+// collector token is a department system's credential, and an admin's must not sit in a
+// browser. Writes made with a session need its CSRF token (iweb.CSRFToken), which a page
+// on another site cannot read.
 func (s *Screen) resolveViewer(token string) (iweb.Principal, bool) {
 	p, ok := s.o.Auth.Resolve(token)
-	if !ok || p.Role != iweb.Viewer {
+	if !ok || !browserRole(p.Role) {
 		return iweb.Principal{}, false
 	}
 	return p, true
+}
+
+func browserRole(r iweb.Role) bool {
+	return r == iweb.Viewer || r == iweb.Liaison || r == iweb.Supervisor
 }
 
 // loginData is what login.html is rendered with.
@@ -96,15 +102,23 @@ func (s *Screen) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.o.Logger.Info("login_refused", "reason", "unknown_token", "remote", r.RemoteAddr)
 		fail("令牌无效，请核对后重新输入。")
 		return
-	case p.Role != iweb.Viewer:
+	case !browserRole(p.Role):
 		s.o.Logger.Info("login_refused", "reason", "role", "who", p.Name)
-		fail("大屏只接受查看令牌（viewer）；采集、督办和管理令牌不能保存在浏览器中。")
+		fail("浏览器只接受查看令牌、部门联络员令牌和督办令牌；采集和管理令牌不能保存在浏览器中。")
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: iweb.SessionCookie, Value: token, Path: "/",
 		MaxAge: int(s.o.SessionMaxAge.Seconds()), HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteStrictMode,
 	})
+	if p.Role != iweb.Viewer {
+		// The session's CSRF token, readable by this site's pages (not HttpOnly), which send
+		// it back as X-CSRF-Token with every write (double submit). A viewer writes nothing.
+		http.SetCookie(w, &http.Cookie{
+			Name: iweb.CSRFCookie, Value: iweb.CSRFToken(token), Path: "/",
+			MaxAge: int(s.o.SessionMaxAge.Seconds()), Secure: isTLS(r), SameSite: http.SameSiteStrictMode,
+		})
+	}
 	s.o.Logger.Info("login", "who", p.Name)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

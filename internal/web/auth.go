@@ -19,6 +19,9 @@ type Role int
 const (
 	Collector Role = iota + 1
 	Viewer
+	// Liaison is a department's liaison: it reads as a viewer of its department and
+	// replies to its department's supervision orders.
+	Liaison
 	Supervisor
 	Admin
 )
@@ -30,6 +33,8 @@ func ParseRole(s string) (Role, bool) {
 		return Collector, true
 	case "viewer":
 		return Viewer, true
+	case "liaison":
+		return Liaison, true
 	case "supervisor":
 		return Supervisor, true
 	case "admin":
@@ -44,6 +49,8 @@ func (r Role) String() string {
 		return "collector"
 	case Viewer:
 		return "viewer"
+	case Liaison:
+		return "liaison"
 	case Supervisor:
 		return "supervisor"
 	case Admin:
@@ -59,6 +66,16 @@ type Principal struct {
 	Name       string
 	Role       Role
 	Department string // a collector's department, or the one department a viewer may see
+	// Display is the token's configured name, if any (see Actor).
+	Display string
+}
+
+// Actor is who acted, as records show it: the token's configured name, else Name.
+func (p Principal) Actor() string {
+	if p.Display != "" {
+		return p.Display
+	}
+	return p.Name
 }
 
 // anonymousName is the Name of the demo's tokenless principal.
@@ -81,6 +98,7 @@ type Token struct {
 	SHA256     [32]byte
 	Role       Role
 	Department string
+	Name       string // the holder's name, shown as who acted (Principal.Actor)
 }
 
 // Authenticator resolves bearer tokens.
@@ -124,7 +142,7 @@ func (a *Authenticator) Resolve(secret string) (Principal, bool) {
 	for i := range 4 {
 		short[2*i], short[2*i+1] = hexd[sum[i]>>4], hexd[sum[i]&15]
 	}
-	return Principal{Name: name + ":" + string(short[:]), Role: t.Role, Department: t.Department}, true
+	return Principal{Name: name + ":" + string(short[:]), Role: t.Role, Department: t.Department, Display: t.Name}, true
 }
 
 // BearerToken extracts the token of a request: the Authorization header, or the session
@@ -144,8 +162,37 @@ func BearerToken(r *http.Request) string {
 	return ""
 }
 
-// SessionCookie is the HttpOnly cookie the wall screen keeps its viewer token in.
+// SessionCookie is the HttpOnly cookie a browser session keeps its token in.
 const SessionCookie = "duban_session"
+
+// CSRFCookie holds the session's CSRF token for the site's own pages, which send it back in
+// CSRFHeader with every write made with the session cookie.
+const (
+	CSRFCookie = "duban_csrf"
+	CSRFHeader = "X-CSRF-Token"
+)
+
+// CSRFToken is the CSRF token of a session whose token is sessionToken: derived from it, so
+// any replica checks it without shared state, and useless without the cookie it goes with.
+func CSRFToken(sessionToken string) string {
+	sum := sha256.Sum256([]byte("duban-csrf\x00" + sessionToken))
+	const hexd = "0123456789abcdef"
+	out := make([]byte, 32)
+	for i := range 16 {
+		out[2*i], out[2*i+1] = hexd[sum[i]>>4], hexd[sum[i]&15]
+	}
+	return string(out)
+}
+
+// csrfOK reports whether a request authenticated by its session cookie may go on: reads
+// always; writes only with the session's CSRF token in CSRFHeader.
+func csrfOK(r *http.Request, sessionToken string) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	return subtle.ConstantTimeCompare([]byte(r.Header.Get(CSRFHeader)), []byte(CSRFToken(sessionToken))) == 1
+}
 
 type principalKey struct{}
 
@@ -166,6 +213,10 @@ func (a *Authenticator) authenticate(next http.Handler, query bool) http.Handler
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p Principal
 		tok := BearerToken(r)
+		if tok != "" && r.Header.Get("Authorization") == "" && !csrfOK(r, tok) {
+			WriteError(w, r, Errorf(Forbidden, CSRFHeader, "a write made with a browser session needs the session's CSRF token in the %s header", CSRFHeader))
+			return
+		}
 		inURL := r.URL.Query().Get("token")
 		switch {
 		case tok == "" && inURL != "" && query:
