@@ -102,7 +102,7 @@ func TestLogin(t *testing.T) {
 		{name: "unknown token", form: "token=wrong", status: 401, says: "令牌无效"},
 		{name: "empty token", form: "token=", status: 401, says: "请输入令牌"},
 		{name: "collector token refused", form: "token=env-collector-secret", status: 401, says: "查看令牌"},
-		{name: "supervisor token refused", form: "token=supervisor-secret", status: 401, says: "查看令牌"},
+		{name: "supervisor token", form: "token=supervisor-secret&next=/workbench", status: 303, location: "/workbench"},
 		{name: "admin token refused", form: "token=admin-secret", status: 401, says: "查看令牌"},
 		{name: "cross-site form", form: "token=viewer-secret", status: 403,
 			setup: func(r *http.Request) { r.Header.Set("Origin", "http://evil.example") }},
@@ -248,8 +248,15 @@ func TestSessionHookAndAPICookie(t *testing.T) {
 	}
 	r = httptest.NewRequest("GET", "/ws", nil)
 	r.AddCookie(&http.Cookie{Name: iweb.SessionCookie, Value: "supervisor-secret"})
-	if _, ok := s.Session(r); ok {
-		t.Error("a supervisor token in the cookie is a screen session")
+	if p, ok := s.Session(r); !ok || p.Role != iweb.Supervisor {
+		t.Errorf("a supervisor's session: %+v %v", p, ok)
+	}
+	for _, secret := range []string{"admin-secret", "env-collector-secret"} {
+		r = httptest.NewRequest("GET", "/ws", nil)
+		r.AddCookie(&http.Cookie{Name: iweb.SessionCookie, Value: secret})
+		if _, ok := s.Session(r); ok {
+			t.Errorf("%s in the cookie is a session", secret)
+		}
 	}
 	// The API's authenticator reads the same cookie (iweb.BearerToken), so the page's reads
 	// need nothing else.
@@ -311,6 +318,7 @@ func TestAssetReferencesResolve(t *testing.T) {
 	s, h := newScreen(t, true)
 	page := request(h, "GET", "/", "", nil).Body.String()
 	login := request(h, "GET", "/login", "", nil).Body.String()
+	login += request(h, "GET", "/workbench", "", withCookie("supervisor-secret")).Body.String()
 	refs := regexp.MustCompile(`/assets/([a-z0-9_.-]+)\?v=([0-9a-f]+)`)
 	n := 0
 	for _, m := range refs.FindAllStringSubmatch(page+login, -1) {

@@ -8,7 +8,7 @@ import (
 	iweb "github.com/duban-gov/duban/internal/web"
 )
 
-// The session cookie holds the viewer token itself, as typed at /login (iweb.SessionCookie,
+// The session cookie holds the token itself, as typed at /login (iweb.SessionCookie,
 // read by iweb.BearerToken, so the API and /ws accept it with no other change). Why the
 // token and not a signed session id: the token is already a secret the bureau issued for
 // this screen, replicas are stateless and share no signing key or session store
@@ -20,7 +20,7 @@ import (
 const maxTokenBytes = 512
 
 // session resolves the request's session cookie. stale reports a cookie that no longer
-// resolves to a viewer (a revoked token), which the caller clears.
+// resolves to a token that may sign in (a revoked token), which the caller clears.
 func (s *Screen) session(r *http.Request) (p iweb.Principal, ok, stale bool) {
 	c, err := r.Cookie(iweb.SessionCookie)
 	if err != nil || c.Value == "" {
@@ -31,21 +31,34 @@ func (s *Screen) session(r *http.Request) (p iweb.Principal, ok, stale bool) {
 }
 
 // Session is the hook the live feed (/ws) uses to accept a browser's session: the principal
-// of the request's session cookie, if it names a viewer token.
+// of the request's session cookie, if it names a token that may sign in.
 func (s *Screen) Session(r *http.Request) (iweb.Principal, bool) {
 	p, ok, _ := s.session(r)
 	return p, ok
 }
 
-// resolveViewer resolves a token for the screen: viewer tokens only. A collector token is
-// a department system's credential, and a supervisor's or admin's must not sit in a wall
-// screen's browser, where anyone passing could use its write rights.
+// resolveViewer resolves a token for a browser session: viewer, liaison (部门联络员) and
+// supervisor tokens (signInRole). A collector token is a department system's credential and
+// an admin's holds the configuration's powers; neither is typed into a browser. A
+// supervisor's or liaison's session acts (the 督办工作台): its writes carry the session's
+// CSRF token (csrf.go), and the cookie is SameSite=Strict, so no other site's page can use
+// its rights.
 func (s *Screen) resolveViewer(token string) (iweb.Principal, bool) {
 	p, ok := s.o.Auth.Resolve(token)
-	if !ok || p.Role != iweb.Viewer {
+	if !ok || !signInRole(p.Role) {
 		return iweb.Principal{}, false
 	}
 	return p, true
+}
+
+// signInRole reports whether a token of role r may sign in at /login. The liaison role is
+// matched by its name, as configured.
+func signInRole(r iweb.Role) bool {
+	switch r.String() {
+	case "viewer", "liaison", "supervisor":
+		return true
+	}
+	return false
 }
 
 // loginData is what login.html is rendered with.
@@ -64,8 +77,8 @@ func (s *Screen) loginForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, s.login, loginData{Next: next, V: s.assets.digest})
 }
 
-// loginSubmit checks the token typed in the form and, if it is a viewer token, keeps it in
-// the session cookie and goes on to the page asked for.
+// loginSubmit checks the token typed in the form and, if it may sign in (signInRole), keeps
+// it in the session cookie and goes on to the page asked for.
 func (s *Screen) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if !sameOrigin(r) {
 		http.Error(w, "cross-site form", http.StatusForbidden)
@@ -96,9 +109,9 @@ func (s *Screen) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.o.Logger.Info("login_refused", "reason", "unknown_token", "remote", r.RemoteAddr)
 		fail("令牌无效，请核对后重新输入。")
 		return
-	case p.Role != iweb.Viewer:
+	case !signInRole(p.Role):
 		s.o.Logger.Info("login_refused", "reason", "role", "who", p.Name)
-		fail("大屏只接受查看令牌（viewer）；采集、督办和管理令牌不能保存在浏览器中。")
+		fail("只接受查看令牌、部门联络员令牌和督办令牌；采集令牌和管理令牌不能保存在浏览器中。")
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
