@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +40,9 @@ type ApplierOptions struct {
 	// Poll is the fallback poll interval, which picks up other replicas' work and lapsed
 	// leases when no wake-up came. Zero means 1 s.
 	Poll time.Duration
+	// Subjects are the other kinds of clocked subject (supervision orders: Orders.Subject):
+	// dirty members with their prefix go to them instead of the case fold.
+	Subjects []Subject
 	// Committed, when set, is called with each round's committed cases (their next timers
 	// and transitions), for the timer engine, the relay and the metrics.
 	Committed func([]rdb.Commit)
@@ -159,7 +164,42 @@ func (a *Applier) applyRound(ctx context.Context) (int, bool, error) {
 	if err != nil || len(ids) == 0 {
 		return 0, more, err
 	}
-	return len(ids), more, a.Apply(ctx, ids)
+	cases, err := a.dispatch(ctx, ids)
+	if err != nil {
+		return len(ids), more, err
+	}
+	return len(ids), more, a.Apply(ctx, cases)
+}
+
+// dispatch hands the members of other subject kinds (a '~' prefix) to their Subject and
+// returns the cases. A member of no known kind is left to its lease (logged).
+func (a *Applier) dispatch(ctx context.Context, ids []string) ([]string, error) {
+	if len(a.o.Subjects) == 0 {
+		return ids, nil
+	}
+	var cases []string
+	var other map[int][]string
+	for _, id := range ids {
+		if !strings.HasPrefix(id, "~") {
+			cases = append(cases, id)
+			continue
+		}
+		k := slices.IndexFunc(a.o.Subjects, func(s Subject) bool { return strings.HasPrefix(id, s.Prefix) })
+		if k < 0 {
+			a.o.Logger.Error("unknown_subject", "member", id)
+			continue
+		}
+		if other == nil {
+			other = make(map[int][]string)
+		}
+		other[k] = append(other[k], id)
+	}
+	for k, members := range other {
+		if err := a.o.Subjects[k].Apply(ctx, members); err != nil {
+			return cases, err
+		}
+	}
+	return cases, nil
 }
 
 // maxConflicts bounds how often one case is recomputed in a row because it kept changing

@@ -28,6 +28,11 @@ type RelayOptions struct {
 	Batch int64
 	// Poll is the fallback interval (real time) for other replicas' leftovers. Zero: 500 ms.
 	Poll time.Duration
+	// AutoOpen, when set, is automatic opening (Orders.AutoOpen), called for every new red
+	// alert of a kind in AutoKinds before the entry's checkpoint moves (so a retry repeats
+	// it, idempotently).
+	AutoOpen  func(ctx context.Context, rec *alerting.Record) error
+	AutoKinds []monitor.AlertKind
 	// Relayed, when set, is called after a round that relayed something.
 	Relayed func(n int)
 	Logger  *slog.Logger
@@ -121,7 +126,14 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 	for p, entries := range heads {
 		b := r.o.Store.NewRelayBatch()
 		pd := make(map[alerting.Fault]bool)
+		var side sideEffects
 		for _, e := range entries {
+			if e.Order != nil { // a supervision order's change (orders_relay.go)
+				if err := r.orderOps(b, e, &side); err != nil {
+					return total, err
+				}
+				continue
+			}
 			ts, err := DecodeOutboxEntry(e)
 			if err != nil {
 				// Written by this program; a document it cannot read is skipped, not a wedge.
@@ -132,7 +144,11 @@ func (r *Relay) RelayOnce(ctx context.Context) (int, error) {
 				if err := r.ops(b, &ts[i], pd); err != nil {
 					return total, err
 				}
+				side.autoOpen(r, &ts[i])
 			}
+		}
+		if err := side.run(ctx, r); err != nil {
+			return total, err
 		}
 		ok, err := r.o.Store.Relay(ctx, p, cps[p], entries[len(entries)-1].ID, b, r.o.Wall())
 		if err != nil {

@@ -35,6 +35,9 @@ type RelayStore interface {
 	FaultCounts(ctx context.Context, year int) (map[string]int64, error)
 	Alert(ctx context.Context, id string) (doc []byte, ok bool, err error)
 	UpdateSystemAlert(ctx context.Context, id string, old, cur []byte, realNow time.Time) (bool, error)
+	// LinkCaseOrder records a supervision order on its case (the relay's side effect of an
+	// order change).
+	LinkCaseOrder(ctx context.Context, caseID, orderID string, rev int, state string) error
 }
 
 // CalendarStore is the calendars': the years loaded at run time, and the open cases a newly

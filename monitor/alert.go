@@ -44,12 +44,18 @@ const (
 	LateReport        AlertKind = "late_report"
 	CalendarMissing   AlertKind = "calendar_missing"
 	FaultThreshold    AlertKind = "fault_threshold"
+	// The kinds of supervision orders (package supervision): they belong to an order, not
+	// to a case.
+	OrderOverdue            AlertKind = "order_overdue"
+	OrderEscalated          AlertKind = "order_escalated"
+	FaultThresholdConfirmed AlertKind = "fault_threshold_confirmed"
 )
 
 // AlertKinds lists every kind, in the order of docs/rules.md.
 var AlertKinds = []AlertKind{
 	DecisionDue, PromiseOverdue, StatutoryOverdue, AcceptanceOverdue, DeliveryOverdue,
 	SuspensionOverdue, ProcedureViolate, FeeViolation, LateReport, CalendarMissing, FaultThreshold,
+	OrderOverdue, OrderEscalated, FaultThresholdConfirmed,
 }
 
 // Level is the fixed level of an alert kind.

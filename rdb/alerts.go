@@ -254,6 +254,10 @@ func streamMinID(realNow time.Time) string {
 type StreamAlert struct {
 	Cursor string
 	Doc    []byte
+	// Order is set (and Doc nil) on an entry that carries a supervision order's change
+	// rather than an alert: the live feed's "order" messages share the alerts' cursor
+	// order. Deliveries of alerts pass these entries over.
+	Order []byte
 }
 
 // AlertsAfter reads up to count alert stream entries after cursor ("" from the oldest kept).
@@ -300,6 +304,10 @@ func (s *Store) LatestAlertCursor(ctx context.Context) (string, error) {
 func streamAlerts(msgs []redis.XMessage) []StreamAlert {
 	out := make([]StreamAlert, len(msgs))
 	for i, m := range msgs {
+		if o, ok := m.Values["o"].(string); ok {
+			out[i] = StreamAlert{Cursor: m.ID, Order: []byte(o)}
+			continue
+		}
 		doc, _ := m.Values["a"].(string)
 		out[i] = StreamAlert{Cursor: m.ID, Doc: []byte(doc)}
 	}

@@ -177,3 +177,45 @@ func (k keys) rankingHistory(month string) string { return k.global() + "ranking
 // per period, whichever replica gets there first (the one running it holds the lease
 // JobLease(job), see lease). Kept forever.
 func (k keys) jobDone() string { return k.global() + "jobs:done" }
+
+// --- Supervision orders (督办单). An order lives in the partition of its id
+// (Partition(order id)), beside the cases of that partition, and is a clocked subject like a
+// case: its next instant is a member "~o:<id>" of the same timers set, handed to the same
+// dirty set (invariant 10 of docs/architecture.md).
+
+// order: HASH of one order: doc (the order JSON, supervision.Order), sv (storage version,
+// +1 per write: the compare-and-set of ordersave.lua), dept, state. Kept forever (the
+// register: an order never disappears).
+func (k keys) order(id string) string { return k.tag(Partition(id)) + "ord:" + id }
+
+// Order indexes, like the case indexes: ZSET score 0, member order id (ids sort by year,
+// then number).
+func (k keys) orderIdxAll(p int) string { return k.tag(p) + "oidx:all" }
+func (k keys) orderIdxDept(p int, dept string) string {
+	return k.tag(p) + "oidx:dept:" + dept
+}
+
+// caseOrders: HASH order id → "<revision>|<state>" of the orders that name a case, in the
+// case's partition, written from the orders' outbox entries by the relay (the case's side of
+// the link) and by autoopen.lua when automatic opening reserves an order. Kept forever.
+func (k keys) caseOrders(caseID string) string {
+	return k.tag(Partition(caseID)) + "co:" + caseID
+}
+
+// autoOpened: HASH alert id → "open|<order id>" or "attach|<order id>": what automatic
+// opening decided for each alert of the partition's cases, so a retried decision is the
+// same. Kept forever.
+func (k keys) autoOpened(p int) string { return k.tag(p) + "autoopen" }
+
+// orderSeq: STRING, the last order number given in a year (INCR), in the global slot. Kept
+// forever: numbers are never reused.
+func (k keys) orderSeq(year int) string { return k.global() + "ordseq:" + strconv.Itoa(year) }
+
+// orderFigures: HASH "<dept>|<state>" → orders in that state, and "overdue|<dept>" → open
+// orders past their reply deadline, kept by the relay from the orders' outbox entries.
+func (k keys) orderFigures() string { return k.global() + "fig:orders" }
+
+// idempotency: STRING, the stored answer of a write request with an Idempotency-Key, per
+// principal and key (hashed), with a 24 h TTL (real time). Not partitioned: one key per
+// request, touched alone.
+func (k keys) idempotency(hash string) string { return k.prefix + "idem:" + hash }

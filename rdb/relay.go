@@ -214,11 +214,17 @@ type OutboxEntry struct {
 	Doc        []byte
 	Records    map[string][]byte
 	Positional [][]byte
+	// Order is the entry of a supervision order's change (ordersave.lua: field o), nil for
+	// a case's commit; its JSON is the engine's (engine.OrderEntry).
+	Order []byte
 }
 
 func outboxEntry(m redis.XMessage) OutboxEntry {
 	doc, _ := m.Values["t"].(string)
 	e := OutboxEntry{ID: m.ID, Doc: []byte(doc)}
+	if o, ok := m.Values["o"].(string); ok {
+		e.Order = []byte(o)
+	}
 	for f, v := range m.Values {
 		if key, ok := strings.CutPrefix(f, "r:"); ok {
 			s, _ := v.(string)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -29,6 +30,7 @@ import (
 //	applier        --committed-->   timers.Schedule (the case's next instant)
 //	                                relay (the case has transitions to relay)
 //	                                metrics (fired, decided, latencies)
+//	orders         --ordersSaved--> timers.Schedule (the order's next instant), relay
 //	relay          --relayed-->     live hub (the screens' figures moved)
 //	Redis notice "calendar"  -->    calendars reloaded
 //
@@ -46,6 +48,7 @@ type pipeline struct {
 	applier *engine.Applier
 	timers  *engine.Timers
 	relay   *engine.Relay
+	orders  *engine.Orders   // supervision orders: the second kind of clocked subject
 	hub     *live.Hub        // set by routes; nil until then
 	mx      *metrics.Metrics // set by New once the hub can count its clients
 }
@@ -56,13 +59,21 @@ func newPipeline(ctx context.Context, cfg *config.Config, store *rdb.Store, clk 
 	p := &pipeline{ctx: ctx, cfg: cfg, store: store, clk: clk, log: log, cals: cals, reg: prometheus.NewRegistry()}
 	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	var err error
-	if p.relay, err = engine.NewRelay(engine.RelayOptions{Store: store, Clock: clk, Loc: cfg.Location,
+	if p.orders, err = engine.NewOrders(engine.OrderOptions{Store: store, Rules: p.rules, Settings: cfg.Supervision,
+		Clock: clk, Logger: log, Saved: p.ordersSaved}); err != nil {
+		return nil, err
+	}
+	ro := engine.RelayOptions{Store: store, Clock: clk, Loc: cfg.Location,
 		Catalog: p.catalog, FaultThreshold: cfg.Rules.FaultThreshold, Logger: log,
-		Relayed: p.relayed}); err != nil {
+		Relayed: p.relayed}
+	if len(cfg.Supervision.AutoOpen) > 0 {
+		ro.AutoOpen, ro.AutoKinds = p.orders.AutoOpen, cfg.Supervision.AutoOpen
+	}
+	if p.relay, err = engine.NewRelay(ro); err != nil {
 		return nil, err
 	}
 	if p.applier, err = engine.NewApplier(engine.ApplierOptions{Store: store, Rules: p.rules, Clock: clk,
-		Logger: log, Committed: p.committed}); err != nil {
+		Logger: log, Committed: p.committed, Subjects: []engine.Subject{p.orders.Subject()}}); err != nil {
 		return nil, err
 	}
 	if p.timers, err = engine.NewTimers(engine.TimerOptions{Store: store, Clock: clk, Logger: log,
@@ -110,6 +121,15 @@ func (p *pipeline) committed(cs []rdb.Commit) {
 			observe(p.mx, &cs[i], p.clk.RealSince)
 		}
 	}
+}
+
+// ordersSaved: supervision orders were written (an action, a tick, automatic opening);
+// their next instants go to the timers, their outbox entries to the relay.
+func (p *pipeline) ordersSaved(next []time.Time) {
+	for _, t := range next {
+		p.timers.Schedule(t)
+	}
+	p.relay.Wake()
 }
 
 // relayed: the relay moved transitions into the figures; the screens' overview changed.

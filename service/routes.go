@@ -35,7 +35,7 @@ func (s *Service) routes(ctx context.Context, anonymousViewers bool, figs *figur
 	tokens := make([]web.Token, len(cfg.Auth.Tokens))
 	for i, t := range cfg.Auth.Tokens {
 		role, _ := web.ParseRole(string(t.Role))
-		tokens[i] = web.Token{SHA256: [32]byte(t.Hash), Role: role, Department: t.Department}
+		tokens[i] = web.Token{SHA256: [32]byte(t.Hash), Role: role, Department: t.Department, Name: t.Name}
 	}
 	auth := web.NewAuthenticator(tokens, anonymousViewers)
 	wall, err := screen.New(screen.Options{Auth: auth, Open: anonymousViewers, Logger: s.log})

@@ -11,12 +11,12 @@ import (
 // The alert kinds of orders, beside the case kinds of package monitor.
 const (
 	// OrderOverdue fires when a round's reply deadline passes with no reply (催办).
-	OrderOverdue monitor.AlertKind = "order_overdue"
+	OrderOverdue = monitor.OrderOverdue
 	// OrderEscalated fires when still no reply has come escalate_days working days later.
-	OrderEscalated monitor.AlertKind = "order_escalated"
+	OrderEscalated = monitor.OrderEscalated
 	// FaultThresholdConfirmed fires once per handler and year when the handler's confirmed
 	// faults reach rules.fault_threshold.
-	FaultThresholdConfirmed monitor.AlertKind = "fault_threshold_confirmed"
+	FaultThresholdConfirmed = monitor.FaultThresholdConfirmed
 )
 
 // Resolutions of order alerts.

@@ -201,6 +201,9 @@ func (o *Order) roundReply(n int) *Reply {
 	return nil
 }
 
+// Clone returns a deep copy of the order.
+func (o Order) Clone() Order { return o.clone() }
+
 // clone returns a deep copy, so that Apply never changes the order it was given.
 func (o Order) clone() Order {
 	c := o

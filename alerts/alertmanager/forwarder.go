@@ -231,6 +231,9 @@ func (f *Forwarder) forward(ctx context.Context, pos string, entries []rdb.Strea
 	latest := map[string][]byte{}
 	var order []string
 	for _, e := range entries {
+		if e.Order != nil {
+			continue // a supervision order's change, not an alert
+		}
 		r, err := decode(e.Doc, f.o.Loc)
 		if err != nil {
 			f.log.Error("alert_unreadable", "cursor", e.Cursor, "err", err)

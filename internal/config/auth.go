@@ -69,15 +69,26 @@ func (l *loader) token(key string, ft fileToken) (Token, *Error) {
 		tok.Role = RoleCollector
 	case RoleViewer:
 		tok.Role = RoleViewer
+	case RoleLiaison:
+		if ft.Department == "" {
+			return tok, &Error{Key: key + ".department", Message: "a liaison token needs the department it replies for"}
+		}
+		tok.Role = RoleLiaison
 	case RoleSupervisor, RoleAdmin:
 		// Only collectors and viewers are scoped to a department (docs/configuration.md, `auth.tokens`):
 		// a department on a supervisor would look like a limit that nothing enforces.
 		if ft.Department != "" {
-			return tok, &Error{Key: key + ".department", Message: fmt.Sprintf("a %s token acts on every department; only collector and viewer tokens name one", ft.Role)}
+			return tok, &Error{Key: key + ".department", Message: fmt.Sprintf("a %s token acts on every department; only collector, viewer and liaison tokens name one", ft.Role)}
 		}
 		tok.Role = Role(ft.Role)
 	default:
-		return tok, &Error{Key: key + ".role", Message: "must be viewer, supervisor or admin"}
+		return tok, &Error{Key: key + ".role", Message: "must be viewer, liaison, supervisor or admin"}
+	}
+	if n := ft.Name; n != "" {
+		if len([]rune(n)) > 64 || strings.TrimSpace(n) != n || strings.IndexFunc(n, unicode.IsControl) >= 0 {
+			return tok, &Error{Key: key + ".name", Message: "must be at most 64 characters, without control characters or surrounding spaces"}
+		}
+		tok.Name = n
 	}
 	if d := ft.Department; d != "" {
 		if l.cfg.Catalog != nil {

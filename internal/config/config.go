@@ -86,8 +86,11 @@ type Role string
 // The roles. A collector is a token with a department and no role: it reports for its
 // department and reads its department's cases and alerts.
 const (
-	RoleCollector  Role = "collector"
-	RoleViewer     Role = "viewer"
+	RoleCollector Role = "collector"
+	RoleViewer    Role = "viewer"
+	// RoleLiaison is a department's liaison (部门联络员): it reads what a viewer of its
+	// department reads and replies to its department's supervision orders.
+	RoleLiaison    Role = "liaison"
 	RoleSupervisor Role = "supervisor"
 	RoleAdmin      Role = "admin"
 )
@@ -103,7 +106,7 @@ func (r Role) AtLeast(o Role) bool {
 
 func (r Role) rank() int {
 	switch r {
-	case RoleViewer:
+	case RoleViewer, RoleLiaison:
 		return 1
 	case RoleSupervisor:
 		return 2
@@ -129,9 +132,12 @@ func (h Hash) Matches(token string) bool {
 type Token struct {
 	Hash Hash
 	Role Role
-	// Department limits a collector's or a viewer's reach to one department; empty means
-	// all departments.
+	// Department limits a collector's, a viewer's or a liaison's reach to one department;
+	// empty means all departments (a liaison always has one).
 	Department string
+	// Name is who the token's holder is, shown where an action records who acted (a
+	// supervision order's opened_by, by); empty: the principal's stable name.
+	Name string
 }
 
 // Limits is the `limits` section; every value is > 0.

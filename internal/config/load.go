@@ -54,6 +54,7 @@ type fileToken struct {
 	Token      string `yaml:"token"`
 	Role       string `yaml:"role"`
 	Department string `yaml:"department"`
+	Name       string `yaml:"name"`
 }
 
 type fileLimits struct {

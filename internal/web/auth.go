@@ -19,6 +19,9 @@ type Role int
 const (
 	Collector Role = iota + 1
 	Viewer
+	// Liaison is a department's liaison: it reads as a viewer of its department and
+	// replies to its department's supervision orders.
+	Liaison
 	Supervisor
 	Admin
 )
@@ -30,6 +33,8 @@ func ParseRole(s string) (Role, bool) {
 		return Collector, true
 	case "viewer":
 		return Viewer, true
+	case "liaison":
+		return Liaison, true
 	case "supervisor":
 		return Supervisor, true
 	case "admin":
@@ -44,6 +49,8 @@ func (r Role) String() string {
 		return "collector"
 	case Viewer:
 		return "viewer"
+	case Liaison:
+		return "liaison"
 	case Supervisor:
 		return "supervisor"
 	case Admin:
@@ -59,6 +66,16 @@ type Principal struct {
 	Name       string
 	Role       Role
 	Department string // a collector's department, or the one department a viewer may see
+	// Display is the token's configured name, if any (see Actor).
+	Display string
+}
+
+// Actor is who acted, as records show it: the token's configured name, else Name.
+func (p Principal) Actor() string {
+	if p.Display != "" {
+		return p.Display
+	}
+	return p.Name
 }
 
 // anonymousName is the Name of the demo's tokenless principal.
@@ -81,6 +98,7 @@ type Token struct {
 	SHA256     [32]byte
 	Role       Role
 	Department string
+	Name       string // the holder's name, shown as who acted (Principal.Actor)
 }
 
 // Authenticator resolves bearer tokens.
@@ -124,7 +142,7 @@ func (a *Authenticator) Resolve(secret string) (Principal, bool) {
 	for i := range 4 {
 		short[2*i], short[2*i+1] = hexd[sum[i]>>4], hexd[sum[i]&15]
 	}
-	return Principal{Name: name + ":" + string(short[:]), Role: t.Role, Department: t.Department}, true
+	return Principal{Name: name + ":" + string(short[:]), Role: t.Role, Department: t.Department, Display: t.Name}, true
 }
 
 // BearerToken extracts the token of a request: the Authorization header, or the session

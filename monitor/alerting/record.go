@@ -43,21 +43,30 @@ const (
 	Corrected Resolution = "corrected"
 	// Superseded: its deadline moved or its triggering event was retracted; it counts nowhere.
 	Superseded Resolution = "superseded"
+	// Replied: a supervision order's alert, resolved by the department's reply.
+	Replied Resolution = "replied"
+	// Withdrawn: a supervision order's alert, resolved by the order's withdrawal; it counts
+	// nowhere.
+	Withdrawn Resolution = "withdrawn"
 )
 
 // Record is an alert as stored and as the API shows it (docs/api.md, "Alerts").
 type Record struct {
-	ID         string             `json:"id"`
-	Kind       monitor.AlertKind  `json:"kind"`
-	Level      monitor.Level      `json:"level"`
-	State      State              `json:"state"`
-	Resolution Resolution         `json:"resolution,omitempty"`
-	CaseID     string             `json:"case_id,omitempty"`
-	Department string             `json:"department,omitempty"`
-	Matter     string             `json:"matter,omitempty"`
-	Handler    string             `json:"handler,omitempty"`
-	Year       int                `json:"year,omitempty"` // calendar_missing, fault_threshold
-	Due        *deadline.Deadline `json:"due"`
+	ID         string            `json:"id"`
+	Kind       monitor.AlertKind `json:"kind"`
+	Level      monitor.Level     `json:"level"`
+	State      State             `json:"state"`
+	Resolution Resolution        `json:"resolution,omitempty"`
+	CaseID     string            `json:"case_id,omitempty"`
+	Department string            `json:"department,omitempty"`
+	Matter     string            `json:"matter,omitempty"`
+	Handler    string            `json:"handler,omitempty"`
+	// OrderID and CaseIDs are set on a supervision order's alerts (order_overdue,
+	// order_escalated), which belong to the order and name no case_id and no handler.
+	OrderID string             `json:"order_id,omitempty"`
+	CaseIDs []string           `json:"case_ids,omitempty"`
+	Year    int                `json:"year,omitempty"` // calendar_missing, fault_threshold
+	Due     *deadline.Deadline `json:"due"`
 	// Instant is the alert's instant: its deadline's end for time alerts, the triggering
 	// event's `at` for event alerts. It decides the ranking month and the accountability year.
 	Instant  time.Time `json:"instant"`

@@ -15,6 +15,8 @@
 --                                   when the handler reaches threshold, create the system alert
 --                                   id once (HSETNX) and append it to the stream
 --   's' id record                   create a system alert once and append it to the stream
+--   'o' order                       append a supervision order's change to the stream (field o)
+--   (in 'f', an empty dfield counts the handler only: a confirmed fault of a handler)
 -- Returns 1 applied; 0 conflict.
 local cur = redis.call('HGET', KEYS[1], ARGV[1]) or ''
 if cur ~= ARGV[2] then
@@ -37,7 +39,9 @@ for _ = 1, n do
   elseif tag == 'f' then
     local key = KEYS[tonumber(ARGV[i + 1])]
     local delta = tonumber(ARGV[i + 4])
-    redis.call('HINCRBY', key, ARGV[i + 2], delta)
+    if ARGV[i + 2] ~= '' then
+      redis.call('HINCRBY', key, ARGV[i + 2], delta)
+    end
     if ARGV[i + 3] ~= '' then
       local c = redis.call('HINCRBY', key, ARGV[i + 3], delta)
       if delta > 0 and c >= tonumber(ARGV[i + 5]) then
@@ -52,6 +56,9 @@ for _ = 1, n do
       append(ARGV[i + 2])
     end
     i = i + 3
+  elseif tag == 'o' then
+    redis.call('XADD', KEYS[2], 'MINID', '~', minid, '*', 'o', ARGV[i + 1])
+    i = i + 2
   else
     return redis.error_reply('relay: unknown op ' .. tostring(tag))
   end
