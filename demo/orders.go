@@ -20,9 +20,6 @@ import (
 // configuration names its own.
 var demoAutoOpen = []monitor.AlertKind{monitor.StatutoryOverdue, monitor.PromiseOverdue}
 
-// liaisonRole is the department liaison's role (部门联络员).
-const liaisonRole config.Role = "liaison"
-
 // supervisionTokens are the demo's tokens for the loop.
 type supervisionTokens struct {
 	Supervisor string
@@ -42,8 +39,9 @@ func setUpSupervision(cfg *config.Config, log *slog.Logger) supervisionTokens {
 	t := supervisionTokens{Supervisor: randomToken(), Liaison: randomToken(),
 		LiaisonDept: demoExchangeDepartment(cfg.Catalog), Departments: map[string]string{}}
 	cfg.Auth.Tokens = append(cfg.Auth.Tokens,
-		config.Token{Hash: config.HashToken(t.Supervisor), Role: config.RoleSupervisor},
-		config.Token{Hash: config.HashToken(t.Liaison), Role: liaisonRole, Department: t.LiaisonDept})
+		config.Token{Hash: config.HashToken(t.Supervisor), Role: config.RoleSupervisor, Name: "演示督办员"},
+		config.Token{Hash: config.HashToken(t.Liaison), Role: config.RoleLiaison, Department: t.LiaisonDept,
+			Name: "演示联络员（" + t.LiaisonDept + "）"})
 	for _, d := range cfg.Catalog.Departments {
 		tok := randomToken()
 		t.Departments[d.Code] = tok

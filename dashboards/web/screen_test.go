@@ -29,6 +29,7 @@ var testTokens = []iweb.Token{
 	token("env-collector-secret", iweb.Collector, "env"),
 	token("supervisor-secret", iweb.Supervisor, ""),
 	token("admin-secret", iweb.Admin, ""),
+	token("env-liaison-secret", iweb.Liaison, "env"),
 }
 
 func newScreen(t testing.TB, open bool) (*Screen, http.Handler) {
@@ -102,6 +103,7 @@ func TestLogin(t *testing.T) {
 		{name: "unknown token", form: "token=wrong", status: 401, says: "令牌无效"},
 		{name: "empty token", form: "token=", status: 401, says: "请输入令牌"},
 		{name: "collector token refused", form: "token=env-collector-secret", status: 401, says: "查看令牌"},
+		{name: "liaison token", form: "token=env-liaison-secret&next=/workbench", status: 303, location: "/workbench"},
 		{name: "supervisor token", form: "token=supervisor-secret&next=/workbench", status: 303, location: "/workbench"},
 		{name: "admin token refused", form: "token=admin-secret", status: 401, says: "查看令牌"},
 		{name: "cross-site form", form: "token=viewer-secret", status: 403,

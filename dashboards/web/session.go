@@ -51,14 +51,9 @@ func (s *Screen) resolveViewer(token string) (iweb.Principal, bool) {
 	return p, true
 }
 
-// signInRole reports whether a token of role r may sign in at /login. The liaison role is
-// matched by its name, as configured.
+// signInRole reports whether a token of role r may sign in at /login.
 func signInRole(r iweb.Role) bool {
-	switch r.String() {
-	case "viewer", "liaison", "supervisor":
-		return true
-	}
-	return false
+	return r == iweb.Viewer || r == iweb.Liaison || r == iweb.Supervisor
 }
 
 // loginData is what login.html is rendered with.

@@ -46,7 +46,7 @@ func (s *Screen) workbench(w http.ResponseWriter, r *http.Request) {
 	}
 	c, _ := r.Cookie(iweb.SessionCookie)
 	s.render(w, s.bench, workbenchData{
-		Role: p.Role.String(), Department: p.Department, Who: p.Name,
+		Role: p.Role.String(), Department: p.Department, Who: p.Actor(),
 		CSRF: csrfToken(c.Value), V: s.assets.digest,
 	})
 }

@@ -40,6 +40,7 @@ func TestWorkbenchPage(t *testing.T) {
 	for _, tc := range []struct{ secret, role, dept string }{
 		{"supervisor-secret", "supervisor", ""},
 		{"env-screen-secret", "viewer", "env"},
+		{"env-liaison-secret", "liaison", "env"},
 	} {
 		w := request(h, "GET", "/workbench", "", withCookie(tc.secret))
 		if w.Code != 200 {
@@ -154,7 +155,7 @@ func TestSignInRoles(t *testing.T) {
 	for _, tc := range []struct {
 		role iweb.Role
 		ok   bool
-	}{{iweb.Viewer, true}, {iweb.Supervisor, true}, {iweb.Collector, false}, {iweb.Admin, false}} {
+	}{{iweb.Viewer, true}, {iweb.Liaison, true}, {iweb.Supervisor, true}, {iweb.Collector, false}, {iweb.Admin, false}} {
 		if got := signInRole(tc.role); got != tc.ok {
 			t.Errorf("%v: %v, want %v", tc.role, got, tc.ok)
 		}
