@@ -186,6 +186,10 @@ func (a *API) actOnAlert(w http.ResponseWriter, r *http.Request, id string, act 
 		}
 	}
 	body.Note = strings.TrimSpace(body.Note)
+	if a.o.Orders != nil && isOrderAlert(id) {
+		a.actOnOrderAlert(w, r, p, id, act, body.Note)
+		return
+	}
 	for range 5 {
 		old, rec, ok := a.readAlert(w, r, id)
 		if !ok {

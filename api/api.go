@@ -35,6 +35,8 @@ type Options struct {
 	// Figures answers the overview and the trend; Rankings the monthly rankings.
 	Figures  *figures.Source
 	Rankings *figures.Rankings
+	// Orders, when set, serves the supervision orders under /api/v1/orders (orders.go).
+	Orders *engine.Orders
 	// FaultThreshold is rules.fault_threshold (accountability's threshold_reached).
 	FaultThreshold int
 	Wall           func() time.Time
@@ -103,6 +105,9 @@ func New(o Options) (*API, error) {
 	if o.Figures != nil {
 		a.mux.Handle("GET /api/v1/overview", authed(a.overview))
 		a.mux.Handle("GET /api/v1/trend", authed(a.trend))
+	}
+	if o.Orders != nil {
+		a.mountOrders()
 	}
 	if o.Rankings != nil {
 		a.mux.Handle("GET /api/v1/rankings", authed(a.listRankings))

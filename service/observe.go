@@ -72,6 +72,19 @@ func sharedFigures(ctx context.Context, store *rdb.Store, cals *engine.Calendars
 			sh.AlertsOpen[[2]string{r.Department, r.Level}]++
 		}
 	}
+	sh.Orders, sh.OrdersOverdue = map[[2]string]float64{}, map[string]float64{}
+	of, err := store.OrderFigures(ctx)
+	if err != nil {
+		return sh, err
+	}
+	for field, n := range of {
+		a, b, _ := strings.Cut(field, "|")
+		if a == "overdue" {
+			sh.OrdersOverdue[b] = float64(n)
+		} else {
+			sh.Orders[[2]string{a, b}] = float64(n)
+		}
+	}
 	sh.TimersPending = float64(g.TimersPending)
 	sh.CalendarLastYear = float64(cals.Current().LastYear())
 	return sh, nil

@@ -45,7 +45,7 @@ func (s *Service) routes(ctx context.Context, anonymousViewers bool, figs *figur
 	metricsHandler := promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{Registry: p.reg})
 	a, err := api.New(api.Options{
 		Store: store, Rules: p.rules, Calendars: p.cals, Clock: p.clk, Wall: clock.Wall, Logger: s.log,
-		Auth: auth, Events: events, Wake: p.applier.Wake, Relay: p.relay.Wake,
+		Auth: auth, Events: events, Wake: p.applier.Wake, Relay: p.relay.Wake, Orders: p.orders,
 		FaultThreshold: cfg.Rules.FaultThreshold, Figures: figs, Rankings: s.rankings,
 		Extra:   map[string]http.Handler{"GET /metrics": metricsGuard(cfg.MetricsToken, metricsHandler)},
 		Sources: s.pollers.Status,

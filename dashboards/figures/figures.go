@@ -44,7 +44,11 @@ type Figures struct {
 	Red                 int64            `json:"red"`
 	DecidedThisMonth    int64            `json:"decided_this_month"`
 	OnTimeRateThisMonth float64          `json:"on_time_rate_this_month"`
-	onTimeThisMonth     int64
+	// OrdersOpen counts supervision orders open or replied (督办中); OrdersOverdue those
+	// open past their reply deadline (逾期未反馈).
+	OrdersOpen      int64 `json:"orders_open"`
+	OrdersOverdue   int64 `json:"orders_overdue"`
+	onTimeThisMonth int64
 }
 
 // DeptFigures are one department's figures.
@@ -121,6 +125,9 @@ func (s *Source) Overview(ctx context.Context, dept string) (Overview, error) {
 			d.Red += n
 		}
 	}
+	if err := s.orders(ctx, byCode); err != nil {
+		return Overview{}, err
+	}
 	ov := Overview{At: now, Figures: newFigures(), Departments: depts}
 	for i := range depts {
 		d := &depts[i]
@@ -133,6 +140,8 @@ func (s *Source) Overview(ctx context.Context, dept string) (Overview, error) {
 		ov.Yellow += d.Yellow
 		ov.Red += d.Red
 		ov.DecidedThisMonth += d.DecidedThisMonth
+		ov.OrdersOpen += d.OrdersOpen
+		ov.OrdersOverdue += d.OrdersOverdue
 		ov.onTimeThisMonth += d.onTimeThisMonth
 	}
 	ov.OnTimeRateThisMonth = rate(ov.onTimeThisMonth, ov.DecidedThisMonth)
@@ -150,6 +159,27 @@ func (s *Source) Overview(ctx context.Context, dept string) (Overview, error) {
 		return a.Department < b.Department
 	})
 	return ov, nil
+}
+
+// orders adds the order figures (rdb.OrderFigures, kept by the relay) to the departments.
+func (s *Source) orders(ctx context.Context, byCode map[string]*DeptFigures) error {
+	figs, err := s.o.Store.OrderFigures(ctx)
+	if err != nil {
+		return err
+	}
+	for field, n := range figs {
+		a, b, _ := strings.Cut(field, "|")
+		if a == "overdue" {
+			if d, ok := byCode[b]; ok {
+				d.OrdersOverdue += n
+			}
+			continue
+		}
+		if d, ok := byCode[a]; ok && (b == "open" || b == "replied") {
+			d.OrdersOpen += n
+		}
+	}
+	return nil
 }
 
 // departments lists the catalogue's departments (or the one asked for), then any other

@@ -17,6 +17,7 @@ type entry struct {
 	// ok is false for an entry whose record could not be decoded: it still moves the hub's
 	// position, but goes to nobody.
 	ok                bool
+	order             bool // a supervision order's change: filtered by department only
 	dept, level, kind string
 	data              []byte                     // the alert message, as sent
 	pm                *websocket.PreparedMessage // data framed once for every live client
@@ -39,6 +40,9 @@ func newEntry(sa rdb.StreamAlert, prepared bool) (*entry, error) {
 		return nil, fmt.Errorf("live: stream entry id %q is not a cursor", sa.Cursor)
 	}
 	e := &entry{cur: cur}
+	if sa.Order != nil {
+		return orderEntry(e, sa, prepared)
+	}
 	var f alertFields
 	if err := json.Unmarshal(sa.Doc, &f); err != nil {
 		return e, fmt.Errorf("live: alert stream entry %s: %w", sa.Cursor, err)
@@ -55,6 +59,34 @@ func newEntry(sa rdb.StreamAlert, prepared bool) (*entry, error) {
 		pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
 		if err != nil {
 			return e, fmt.Errorf("live: frame alert %s: %w", sa.Cursor, err)
+		}
+		e.pm = pm
+	}
+	return e, nil
+}
+
+// orderEntry builds the message {"type":"order","cursor":"…","order":{…}} of an order's
+// change (its responsible statements are left out on the stream: the feed goes to readers
+// who may not see them).
+func orderEntry(e *entry, sa rdb.StreamAlert, prepared bool) (*entry, error) {
+	var f struct {
+		Department string `json:"department"`
+	}
+	if err := json.Unmarshal(sa.Order, &f); err != nil {
+		return e, fmt.Errorf("live: order stream entry %s: %w", sa.Cursor, err)
+	}
+	e.ok, e.order, e.dept = true, true, f.Department
+	b := make([]byte, 0, len(sa.Order)+64)
+	b = append(b, `{"type":"order","cursor":"`...)
+	b = append(b, sa.Cursor...)
+	b = append(b, `","order":`...)
+	b = append(b, sa.Order...)
+	b = append(b, '}')
+	e.data = b
+	if prepared {
+		pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
+		if err != nil {
+			return e, fmt.Errorf("live: frame order %s: %w", sa.Cursor, err)
 		}
 		e.pm = pm
 	}
@@ -78,6 +110,8 @@ func (f *filter) match(e *entry) bool {
 		return false
 	case f.depts != nil && !f.depts[e.dept]:
 		return false
+	case e.order: // levels and kinds are about alerts
+		return true
 	case f.levels != nil && !f.levels[e.level]:
 		return false
 	case f.kinds != nil && !f.kinds[e.kind]:

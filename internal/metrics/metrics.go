@@ -42,6 +42,8 @@ const (
 	NameAlertsOpen       = "duban_alerts_open"
 	NameTimersPending    = "duban_timers_pending"
 	NameCalendarLastYear = "duban_calendar_last_year"
+	NameOrders           = "duban_orders"
+	NameOrdersOverdue    = "duban_orders_overdue"
 	NameWebSocketClients = "duban_websocket_clients"
 	NameBuildInfo        = "duban_build_info"
 	NameScrapeErrors     = "duban_scrape_errors_total"
@@ -69,6 +71,7 @@ func Names() []string {
 		NameEventsReceived, NameAlertsFired, NameCasesDecided,
 		NameTimerLag, NameIngestApply,
 		NameCasesOpen, NameAlertsOpen, NameTimersPending, NameCalendarLastYear,
+		NameOrders, NameOrdersOverdue,
 		NameWebSocketClients, NameBuildInfo, NameScrapeErrors,
 	}
 }

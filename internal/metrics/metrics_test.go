@@ -31,6 +31,8 @@ var snapshot = metrics.Shared{
 	},
 	TimersPending:    42,
 	CalendarLastYear: 2026,
+	Orders:           map[[2]string]float64{{"env", "open"}: 2, {"env", "closed"}: 1},
+	OrdersOverdue:    map[string]float64{"env": 1},
 }
 
 // newMetrics builds the metrics on a fresh registry, fed snapshot, with 7 WebSocket
@@ -90,6 +92,13 @@ duban_cases_open{department="tax",level="yellow",stage="delivery"} 1
 # TYPE duban_events_received_total counter
 duban_events_received_total{department="env",outcome="accepted",type="submitted"} 5
 duban_events_received_total{department="env",outcome="duplicate",type="submitted"} 1
+# HELP duban_orders Supervision orders in the whole system, by department and state (open, replied, closed, withdrawn).
+# TYPE duban_orders gauge
+duban_orders{department="env",state="closed"} 1
+duban_orders{department="env",state="open"} 2
+# HELP duban_orders_overdue Open supervision orders past their reply deadline, in the whole system, by department.
+# TYPE duban_orders_overdue gauge
+duban_orders_overdue{department="env"} 1
 # HELP duban_scrape_errors_total Failed reads of the shared state at scrape time; the shared-state gauges are left out of such a scrape.
 # TYPE duban_scrape_errors_total counter
 duban_scrape_errors_total 0
@@ -132,6 +141,8 @@ func TestFamilies(t *testing.T) {
 		metrics.NameAlertsOpen:       {"GAUGE", []string{"department", "level"}},
 		metrics.NameTimersPending:    {"GAUGE", nil},
 		metrics.NameCalendarLastYear: {"GAUGE", nil},
+		metrics.NameOrders:           {"GAUGE", []string{"department", "state"}},
+		metrics.NameOrdersOverdue:    {"GAUGE", []string{"department"}},
 		metrics.NameWebSocketClients: {"GAUGE", nil},
 		metrics.NameBuildInfo:        {"GAUGE", []string{"goversion", "version"}},
 		metrics.NameScrapeErrors:     {"COUNTER", nil},

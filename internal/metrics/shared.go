@@ -23,6 +23,11 @@ type Shared struct {
 	// CalendarLastYear is duban_calendar_last_year: the latest year whose calendar is
 	// loaded (0 if none).
 	CalendarLastYear float64
+	// Orders is duban_orders: supervision orders by {department, state}.
+	Orders map[[2]string]float64
+	// OrdersOverdue is duban_orders_overdue: open orders past their reply deadline, by
+	// department.
+	OrdersOverdue map[string]float64
 }
 
 // sharedCollector exports the shared-state gauges. It reads Options.Shared once per scrape,
@@ -44,6 +49,7 @@ type sharedCollector struct {
 	now      func() time.Time // time.Now; plumbing, not the business clock
 
 	casesOpen, alertsOpen, timersPending, calendarLastYear *prometheus.Desc
+	orders, ordersOverdue                                  *prometheus.Desc
 
 	mu     sync.Mutex
 	readAt time.Time // zero: nothing cached
@@ -64,6 +70,12 @@ func newSharedCollector(o Options, errs prometheus.Counter) *sharedCollector {
 			"Timers scheduled and not yet fired, in the whole system.", nil, nil),
 		calendarLastYear: prometheus.NewDesc(NameCalendarLastYear,
 			"The latest year whose working-day calendar is loaded (0 if none).", nil, nil),
+		orders: prometheus.NewDesc(NameOrders,
+			"Supervision orders in the whole system, by department and state (open, replied, closed, withdrawn).",
+			[]string{"department", "state"}, nil),
+		ordersOverdue: prometheus.NewDesc(NameOrdersOverdue,
+			"Open supervision orders past their reply deadline, in the whole system, by department.",
+			[]string{"department"}, nil),
 	}
 }
 
@@ -73,6 +85,8 @@ func (c *sharedCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.alertsOpen
 	ch <- c.timersPending
 	ch <- c.calendarLastYear
+	ch <- c.orders
+	ch <- c.ordersOverdue
 }
 
 // Collect implements prometheus.Collector.
@@ -89,6 +103,12 @@ func (c *sharedCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	c.emit(ch, c.timersPending, s.TimersPending)
 	c.emit(ch, c.calendarLastYear, s.CalendarLastYear)
+	for k, v := range s.Orders {
+		c.emit(ch, c.orders, v, k[0], k[1])
+	}
+	for k, v := range s.OrdersOverdue {
+		c.emit(ch, c.ordersOverdue, v, k)
+	}
 }
 
 // emit sends one gauge. A label value that cannot be exported (invalid UTF-8) leaves that
