@@ -563,7 +563,7 @@ func isOrderAlert(id string) bool {
 }
 
 // AllOrders reads every order (the quarterly report counts them as they stand).
-func AllOrders(ctx context.Context, store *rdb.Store) ([]supervision.Order, error) {
+func AllOrders(ctx context.Context, store OrderLister) ([]supervision.Order, error) {
 	var out []supervision.Order
 	after := ""
 	for {

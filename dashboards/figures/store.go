@@ -14,4 +14,7 @@ type Store interface {
 	DueOn(ctx context.Context, depts []string, day int) (map[string]int64, error)
 	Ranking(ctx context.Context, month string) ([]byte, bool, error)
 	PublishRanking(ctx context.Context, month string, doc []byte, force bool) (bool, error)
+	// OrderFigures counts the supervision orders (the overview's orders_open and
+	// orders_overdue).
+	OrderFigures(ctx context.Context) (map[string]int64, error)
 }
