@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -64,6 +65,17 @@ func waitBench(t *testing.T, ctx context.Context, what, expr string) {
 	t.Fatalf("timed out waiting for %s (%s); the page says:\n%s", what, expr, body)
 }
 
+// fill sets a form field's value as typing would (an input event follows).
+func fill(t *testing.T, ctx context.Context, sel, value string) {
+	t.Helper()
+	b, _ := json.Marshal(value)
+	q, _ := json.Marshal(sel)
+	if !js[bool](t, ctx, `(() => { const e = document.querySelector(`+string(q)+`); if (!e) return false;
+		e.value = `+string(b)+`; e.dispatchEvent(new Event('input', {bubbles: true})); return true; })()`) {
+		t.Fatalf("no field %s", sel)
+	}
+}
+
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	if os.Getenv("DUBAN_SCREENSHOT") != "" {
@@ -119,19 +131,15 @@ func TestWorkbenchInChromium(t *testing.T) {
 		}
 		// An empty opinion is refused by the service with the field named, in Chinese.
 		js[bool](t, sup, `document.querySelector('#open-form [name=opinion]').required = false`) // past the browser's own check
-		if err := chromedp.Do(sup,
-			chromedp.SetValue(chromedp.CSS(`#open-form [name=opinion]`), ""),
-			chromedp.Click(chromedp.CSS(`#open-submit`)),
-		); err != nil {
+		fill(t, sup, `#open-form [name=opinion]`, "")
+		if err := chromedp.Do(sup, chromedp.Click(chromedp.CSS(`#open-submit`))); err != nil {
 			t.Fatal(err)
 		}
 		waitBench(t, sup, "the refusal", `(document.querySelector('#open-form .form-error')?.textContent || '').includes('督办意见')`)
 		const opinion = "办件A超过承诺时限，请于两个工作日内查明原因、限期办结，并明确相关责任人的责任。"
-		if err := chromedp.Do(sup,
-			chromedp.SetValue(chromedp.CSS(`#open-form [name=opinion]`), opinion),
-			chromedp.SetValue(chromedp.CSS(`#open-form [name=reply_days]`), "2"),
-			chromedp.Click(chromedp.CSS(`#open-submit`)),
-		); err != nil {
+		fill(t, sup, `#open-form [name=opinion]`, opinion)
+		fill(t, sup, `#open-form [name=reply_days]`, "2")
+		if err := chromedp.Do(sup, chromedp.Click(chromedp.CSS(`#open-submit`))); err != nil {
 			t.Fatal(err)
 		}
 		waitBench(t, sup, "the new order's page", `document.querySelector('#order')?.dataset.state === 'open'`)
@@ -197,15 +205,15 @@ func TestWorkbenchInChromium(t *testing.T) {
 		if js[bool](t, liaison, `!!document.querySelector('#review-form, #withdraw-form')`) {
 			t.Error("a liaison is offered the review forms")
 		}
+		fill(t, liaison, `#reply-form [name=cause]`, "承办人未及时审查，材料流转延误。")
+		fill(t, liaison, `#reply-form [name=measures]`, "已督促承办人办结，并纳入科室周例会通报。")
 		if err := chromedp.Do(liaison,
-			chromedp.SetValue(chromedp.CSS(`#reply-form [name=cause]`), "承办人未及时审查，材料流转延误。"),
-			chromedp.SetValue(chromedp.CSS(`#reply-form [name=measures]`), "已督促承办人办结，并纳入科室周例会通报。"),
 			chromedp.Click(chromedp.CSS(`#reply-form [name=completed]`)),
 			chromedp.Click(chromedp.CSS(`#reply-form [data-add=responsible]`)),
-			chromedp.SetValue(chromedp.CSS(`#reply-form [name=handler]`), "zhang.san"),
 		); err != nil {
 			t.Fatal(err)
 		}
+		fill(t, liaison, `#reply-form [name=handler]`, "zhang.san")
 		screenshot(t, liaison, "workbench-reply.png")
 		if err := chromedp.Do(liaison, chromedp.Click(chromedp.CSS(`#reply-submit`))); err != nil {
 			t.Fatal(err)
@@ -240,10 +248,8 @@ func TestWorkbenchInChromium(t *testing.T) {
 			t.Errorf("the responsibility editor starts with %q, want the department's zhang.san", h)
 		}
 		screenshot(t, sup, "workbench-order.png")
-		if err := chromedp.Do(sup,
-			chromedp.SetValue(chromedp.CSS(`#review-form [name=note]`), "整改措施可行，同意办结。"),
-			chromedp.Click(chromedp.CSS(`#accept-submit`)),
-		); err != nil {
+		fill(t, sup, `#review-form [name=note]`, "整改措施可行，同意办结。")
+		if err := chromedp.Do(sup, chromedp.Click(chromedp.CSS(`#accept-submit`))); err != nil {
 			t.Fatal(err)
 		}
 		waitBench(t, sup, "the order closed", `document.querySelector('#order')?.dataset.state === 'closed'`)

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -45,7 +46,10 @@ func unsafeMethod(m string) bool {
 // another site's behalf) must come from this origin and carry the session's CSRF token, or
 // it is answered 403 naming the header. Reads, writes with a bearer token, and /login and
 // /logout (which check the origin themselves) pass unchanged.
-func (s *Screen) GuardWrites(h http.Handler) http.Handler {
+func GuardWrites(h http.Handler, log *slog.Logger) http.Handler {
+	if log == nil {
+		log = slog.Default()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if unsafeMethod(r.Method) && strings.HasPrefix(r.URL.Path, "/api/") && r.Header.Get("Authorization") == "" {
 			if c, err := r.Cookie(iweb.SessionCookie); err == nil && c.Value != "" {
@@ -55,7 +59,7 @@ func (s *Screen) GuardWrites(h http.Handler) http.Handler {
 				}
 				got := r.Header.Get(CSRFHeader)
 				if got == "" || !hmac.Equal([]byte(got), []byte(csrfToken(c.Value))) {
-					s.o.Logger.Info("csrf_refused", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
+					log.Info("csrf_refused", "component", "screen", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr)
 					iweb.WriteError(w, r, iweb.Errorf(iweb.Forbidden, CSRFHeader,
 						"a write with the session cookie needs the page's CSRF token in the %s header", CSRFHeader))
 					return

@@ -2,6 +2,8 @@ package web
 
 import (
 	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -88,12 +90,11 @@ func TestCSRFTokens(t *testing.T) {
 
 func TestGuardWrites(t *testing.T) {
 	t.Parallel()
-	s, _ := newScreen(t, false)
 	var reached int
-	h := s.GuardWrites(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := GuardWrites(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		reached++
 		w.WriteHeader(299)
-	}))
+	}), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	good := csrfToken("supervisor-secret")
 	for _, tc := range []struct {
 		name, method, path string
