@@ -642,4 +642,3 @@ func Departments(cat *monitor.Catalog) []report.Department {
 	}
 	return out
 }
-

@@ -28,6 +28,8 @@ var sampleParams = strings.NewReplacer(
 	"{year}", "2026",
 	"{subscription_id}", "sub-0123456789abcdef",
 	"{file}", "screen.js",
+	"{order_id}", "DB-2026-000001",
+	"{quarter}", "2026-Q4",
 )
 
 // notFoundPattern is the API's catch-all: every other path under /api/ is a JSON 404.
