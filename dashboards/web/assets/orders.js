@@ -16,10 +16,13 @@ export function orderBadges(o) {
     o.provisional && el('span', { class: 'omark' }, '期限暂按推算'));
 }
 
-// dueText: "2026年3月27日 24:00 前" for a reply deadline.
+// dueText: "2026年3月27日（当日 24:00 止）" for a reply deadline.
 export function dueText(d) {
   if (!d || !d.date) return '—';
-  return `${fmtDate(d.date)}（至 ${fmtTime(d.at)} 止）`;
+  // A reply deadline ends at 24:00 of its day, written by the service as 00:00 of the next.
+  const end = fmtTime(d.at);
+  const midnight = /00:00$/.test(end) && (d.at || '').slice(0, 10) !== d.date;
+  return `${fmtDate(d.date)}（${midnight ? '当日 24:00' : '至 ' + end} 止）`;
 }
 
 // responsibleTable lists who bears what responsibility; absent when the reader may not see
