@@ -135,10 +135,12 @@ func figureText(ov map[string]any, key string) string {
 	return fmt.Sprint(int64(v))
 }
 
-// checkFigures waits until the six headline figures show what GET /api/v1/overview says.
+// checkFigures waits until the eight headline figures (the six of the cases, then 督办中 and
+// 逾期未反馈) show what GET /api/v1/overview says.
 func checkFigures(t *testing.T, ctx context.Context, in *servicetest.Instance, token, query string) {
 	t.Helper()
-	keys := []string{"open", "due_today", "yellow", "red", "decided_this_month", "on_time_rate_this_month"}
+	keys := []string{"open", "due_today", "yellow", "red", "decided_this_month", "on_time_rate_this_month",
+		"orders_open", "orders_overdue"}
 	var want, got string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		code, ov, _ := in.Do("GET", "/api/v1/overview"+query, token, "")
