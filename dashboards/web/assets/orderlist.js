@@ -93,9 +93,10 @@ export class OrderList {
     const due = o.state === 'open' ? `反馈期限 ${fmtShortDate(o.reply_due?.date)}` : '';
     return el('li', { class: cls.join(' '), dataset: { order: o.id, state: o.state, case: (o.case_ids || [])[0] || '' } },
       el('span', { class: 'mk' }, mark),
-      el('span', { class: 'what' }, `${deptName(o.department)} · ${o.number}`),
+      el('span', { class: 'what' }, deptName(o.department)),
       el('span', { class: 'when' }, due),
-      el('span', { class: 'msg' }, (o.case_ids || []).length ? `办件 ${o.case_ids.join('、')}` : '',
+      // The number and the cases wrap onto the second line rather than being cut.
+      el('span', { class: 'msg' }, o.number, (o.case_ids || []).length ? ` · 办件 ${o.case_ids.join('、')}` : '',
         o.round > 1 ? ` · 第${o.round}轮` : ''));
   }
 }
