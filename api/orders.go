@@ -562,29 +562,6 @@ func isOrderAlert(id string) bool {
 	return err == nil
 }
 
-// AllOrders reads every order (the quarterly report counts them as they stand).
-func AllOrders(ctx context.Context, store OrderLister) ([]supervision.Order, error) {
-	var out []supervision.Order
-	after := ""
-	for {
-		docs, next, err := store.ListOrders(ctx, rdb.OrderQuery{After: after, Limit: 500})
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range docs {
-			var o supervision.Order
-			if err := json.Unmarshal(d, &o); err != nil {
-				return nil, fmt.Errorf("api: decode order: %w", err)
-			}
-			out = append(out, o)
-		}
-		if next == "" {
-			return out, nil
-		}
-		after = next
-	}
-}
-
 // orderReport answers GET /api/v1/orders/report/{YYYY}-Q{n}[.json|.csv|.html] (supervisor):
 // the quarterly report (责任追究情况报告).
 func (a *API) orderReport(w http.ResponseWriter, r *http.Request) {
@@ -603,7 +580,7 @@ func (a *API) orderReport(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, r, web.Errorf(web.Invalid, "quarter", "%v", err))
 		return
 	}
-	orders, err := AllOrders(r.Context(), a.o.Store)
+	orders, err := engine.AllOrders(r.Context(), a.o.Store)
 	if err != nil {
 		web.WriteError(w, r, err)
 		return

@@ -39,14 +39,11 @@ type Store interface {
 	// rankings (rankings.go)
 	RankingMonths(ctx context.Context) ([]string, error)
 	// supervision orders (orders.go)
-	OrderLister
+	ListOrders(ctx context.Context, q rdb.OrderQuery) ([][]byte, string, error)
+	MarkOrdersDirty(ctx context.Context, realNow time.Time, ids ...string) error
 	CaseAlerts(ctx context.Context, caseID string) ([]rdb.AlertDoc, error)
 	CaseOrders(ctx context.Context, caseID string) (map[string]string, error)
 	IdempotentGet(ctx context.Context, principal, key string) (rdb.IdempotentAnswer, bool, error)
 	IdempotentPut(ctx context.Context, principal, key string, a rdb.IdempotentAnswer, ttl time.Duration) error
 }
 
-// OrderLister reads the orders page by page (AllOrders).
-type OrderLister interface {
-	ListOrders(ctx context.Context, q rdb.OrderQuery) ([][]byte, string, error)
-}

@@ -92,7 +92,7 @@ func openFeed(t *testing.T, in *servicetest.Instance, token string, sub map[stri
 				return
 			}
 			var m wsMsg
-			if json.Unmarshal(b, &m) == nil && m.Type == "alert" {
+			if json.Unmarshal(b, &m) == nil && (m.Type == "alert" || m.Type == "order") {
 				f.mu.Lock()
 				f.got = append(f.got, m)
 				f.mu.Unlock()

@@ -20,6 +20,7 @@ type wsMsg struct {
 	Type     string         `json:"type"`
 	Cursor   string         `json:"cursor"`
 	Alert    map[string]any `json:"alert"`
+	Order    map[string]any `json:"order"`
 	Overview map[string]any `json:"overview"`
 	Error    string         `json:"error"`
 }
@@ -70,7 +71,7 @@ func wsSubscribe(t *testing.T, c *websocket.Conn, sub map[string]any) ([]wsMsg, 
 		switch m.Type {
 		case "subscribed":
 			return replayed, m.Cursor
-		case "alert":
+		case "alert", "order":
 			replayed = append(replayed, m)
 		case "overview":
 		default:

@@ -104,7 +104,12 @@ func Affected(ctx context.Context, store AffectedStore, year int, wall time.Time
 		marked += len(touch)
 		return store.MarkDirty(ctx, wall, touch...)
 	})
-	return marked, err
+	if err != nil {
+		return marked, err
+	}
+	// Supervision orders with a provisional deadline are recomputed too.
+	n, err := AffectedOrders(ctx, store, wall)
+	return marked + n, err
 }
 
 // touches reports whether a case's clocks can depend on the year: it misses the year, or

@@ -515,3 +515,51 @@ func (e *Orders) AutoOpen(ctx context.Context, rec *alerting.Record) error {
 	}
 	return fmt.Errorf("engine: automatic opening for %s: unexpected answer %q", rec.ID, verdict)
 }
+
+// OrderLister is the part of the store AllOrders reads; *rdb.Store has it.
+type OrderLister interface {
+	ListOrders(ctx context.Context, q rdb.OrderQuery) ([][]byte, string, error)
+}
+
+// AllOrders reads every order, in id order (the quarterly report counts them as they stand).
+func AllOrders(ctx context.Context, store OrderLister) ([]supervision.Order, error) {
+	var out []supervision.Order
+	after := ""
+	for {
+		docs, next, err := store.ListOrders(ctx, rdb.OrderQuery{After: after, Limit: 500})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range docs {
+			var o supervision.Order
+			if err := json.Unmarshal(d, &o); err != nil {
+				return nil, fmt.Errorf("engine: decode order: %w", err)
+			}
+			out = append(out, o)
+		}
+		if next == "" {
+			return out, nil
+		}
+		after = next
+	}
+}
+
+// AffectedOrders hands every open order with a provisional deadline to the applier, whose
+// tick recomputes it (supervision.Recompute) with the calendar now loaded. It returns how
+// many it marked.
+func AffectedOrders(ctx context.Context, store AffectedStore, wall time.Time) (int, error) {
+	all, err := AllOrders(ctx, store)
+	if err != nil {
+		return 0, err
+	}
+	var ids []string
+	for _, o := range all {
+		if o.State == supervision.Open && o.Provisional {
+			ids = append(ids, o.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	return len(ids), store.MarkOrdersDirty(ctx, wall, ids...)
+}

@@ -22,14 +22,8 @@ import (
 
 // sideEffects are a partition batch's writes outside the global slot.
 type sideEffects struct {
-	links []caseLink
+	links []rdb.CaseLink
 	autos [][]byte // alert records that may open an order
-}
-
-type caseLink struct {
-	caseID, orderID string
-	rev             int
-	state           string
 }
 
 // autoOpen keeps a case alert that has just fired for automatic opening when its kind asks
@@ -43,10 +37,8 @@ func (s *sideEffects) autoOpen(r *Relay, t *fold.Transition) {
 }
 
 func (s *sideEffects) run(ctx context.Context, r *Relay) error {
-	for _, l := range s.links {
-		if err := r.o.Store.LinkCaseOrder(ctx, l.caseID, l.orderID, l.rev, l.state); err != nil {
-			return err
-		}
+	if err := r.o.Store.LinkCaseOrders(ctx, s.links); err != nil {
+		return err
 	}
 	for _, doc := range s.autos {
 		var rec alerting.Record
@@ -75,8 +67,11 @@ func (r *Relay) orderOps(b *rdb.RelayBatch, e rdb.OutboxEntry, side *sideEffects
 	}
 	if en.Changed && en.Order != nil {
 		b.OrderChange(en.Order)
+	}
+	// The case's side records the order's state: only a new state, or a new case, moves it.
+	if en.From != en.To || slices.Contains(en.Actions, supervision.HAttached) {
 		for _, c := range en.CaseIDs {
-			side.links = append(side.links, caseLink{caseID: c, orderID: en.ID, rev: en.Revision, state: string(en.State)})
+			side.links = append(side.links, rdb.CaseLink{CaseID: c, OrderID: en.ID, Revision: en.Revision, State: string(en.State)})
 		}
 	}
 	if en.From != en.To {

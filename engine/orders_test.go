@@ -271,3 +271,39 @@ func TestAutoOpenOncePerCase(t *testing.T) {
 		}
 	}
 }
+
+// An order whose reply deadline reaches into a year without a calendar is provisional; when
+// the year is loaded, Affected hands it to the applier and its tick recomputes the deadline.
+func TestLoadingACalendarMovesAProvisionalOrderDeadline(t *testing.T) {
+	t.Parallel()
+	store := rdbtest.Store(t)
+	h := newOrderHarness(t, store, at("2026-12-30 10:00"), supervision.DefaultSettings())
+	ctx := context.Background()
+	o, err := h.orders.Open(ctx, caseOrderAction("c-prov"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fallback 2027: only 01-01 off. 5 working days after Wed 12-30: 12-31, 01-04..01-07.
+	if !o.Provisional || o.ReplyDue.Date.String() != "2027-01-07" {
+		t.Fatalf("opened: provisional %v, due %s", o.Provisional, o.ReplyDue.Date)
+	}
+	doc := []byte("year: 2027\noff:\n  - 2027-01-01\n  - 2027-01-04..2027-01-05\nwork: []\nsource: test\n")
+	if _, err := h.cals.Load(ctx, 2027, doc); err != nil {
+		t.Fatal(err)
+	}
+	n, err := engine.Affected(ctx, store, 2027, h.wall)
+	if err != nil || n != 1 {
+		t.Fatalf("affected: %d %v", n, err)
+	}
+	h.settle()
+	got, err := h.orders.Get(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Provisional || got.ReplyDue.Date.String() != "2027-01-11" {
+		t.Errorf("after the load: provisional %v, due %s, want 2027-01-11", got.Provisional, got.ReplyDue.Date)
+	}
+	if next, ok, _ := store.OrderNextTimer(ctx, o.ID); !ok || !next.Equal(got.ReplyDue.At) {
+		t.Errorf("rescheduled at %v %v, want %v", next, ok, got.ReplyDue.At)
+	}
+}

@@ -35,9 +35,9 @@ type RelayStore interface {
 	FaultCounts(ctx context.Context, year int) (map[string]int64, error)
 	Alert(ctx context.Context, id string) (doc []byte, ok bool, err error)
 	UpdateSystemAlert(ctx context.Context, id string, old, cur []byte, realNow time.Time) (bool, error)
-	// LinkCaseOrder records a supervision order on its case (the relay's side effect of an
-	// order change).
-	LinkCaseOrder(ctx context.Context, caseID, orderID string, rev int, state string) error
+	// LinkCaseOrders records supervision orders on their cases (the relay's side effect of
+	// order changes).
+	LinkCaseOrders(ctx context.Context, links []rdb.CaseLink) error
 }
 
 // CalendarStore is the calendars': the years loaded at run time, and the open cases a newly
@@ -53,6 +53,9 @@ type AffectedStore interface {
 	OpenCaseIDs(ctx context.Context, fn func(ids []string) error) error
 	Records(ctx context.Context, ids []string) ([]rdb.CaseRecord, error)
 	MarkDirty(ctx context.Context, realNow time.Time, ids ...string) error
+	// the open orders whose provisional deadlines a loaded calendar moves (AffectedOrders)
+	OrderLister
+	MarkOrdersDirty(ctx context.Context, realNow time.Time, ids ...string) error
 }
 
 // SystemAlertStore reads and changes system alerts (ResolveSystemAlert).

@@ -222,11 +222,25 @@ func (s *Store) OrderDocs(ctx context.Context, ids []string) ([][]byte, error) {
 	return out, nil
 }
 
-// LinkCaseOrder records, on the case's side, an order that names the case and its state
-// at revision rev (a newer record is kept).
-func (s *Store) LinkCaseOrder(ctx context.Context, caseID, orderID string, rev int, state string) error {
-	if _, err := s.runOne(ctx, caseLinkScript, []string{s.k.caseOrders(caseID)}, orderID, rev, state); err != nil {
-		return fmt.Errorf("rdb: link case %s to order %s: %w", caseID, orderID, err)
+// CaseLink is the case's side of the link to an order: the order's state at a revision.
+type CaseLink struct {
+	CaseID, OrderID string
+	Revision        int
+	State           string
+}
+
+// LinkCaseOrders records, on each case's side, an order that names the case and its state
+// at a revision (a newer record is kept), in one pipelined round trip.
+func (s *Store) LinkCaseOrders(ctx context.Context, links []CaseLink) error {
+	if len(links) == 0 {
+		return nil
+	}
+	calls := make([]call, len(links))
+	for i, l := range links {
+		calls[i] = call{keys: []string{s.k.caseOrders(l.CaseID)}, args: []any{l.OrderID, l.Revision, l.State}}
+	}
+	if _, err := s.runScript(ctx, caseLinkScript, calls); err != nil {
+		return fmt.Errorf("rdb: link cases to orders: %w", err)
 	}
 	return nil
 }
@@ -356,4 +370,17 @@ func (s *Store) OrderNextTimer(ctx context.Context, id string) (time.Time, bool,
 		return time.Time{}, false, fmt.Errorf("rdb: read timer of order %s: %w", id, err)
 	}
 	return time.UnixMilli(int64(v)), true, nil
+}
+
+// MarkOrdersDirty hands orders to the applier now (a calendar loaded: their provisional
+// deadlines are recomputed at their next tick, which this is).
+func (s *Store) MarkOrdersDirty(ctx context.Context, realNow time.Time, ids ...string) error {
+	pipe := s.c.Pipeline()
+	for _, id := range ids {
+		pipe.ZAddNX(ctx, s.k.dirty(Partition(id)), redis.Z{Score: float64(realNow.UnixMilli()), Member: OrderMember(id)})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("rdb: mark orders dirty: %w", err)
+	}
+	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	screen "github.com/duban-gov/duban/dashboards/web"
 	"log/slog"
 	"net"
 	"net/http"
@@ -144,9 +143,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return err // "listen tcp :8080: bind: address already in use": net says it all
 	}
 	srv := &http.Server{
-		// Headers and the logger on every answer; browser sessions' writes (the 督办工作台)
-		// must carry the session's CSRF token.
-		Handler:           web.Secure(screen.GuardWrites(s.handler, s.log), s.log),
+		Handler:           web.Secure(s.handler, s.log), // headers and the logger on every answer
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       cmp.Or(s.cfg.Limits.BodyTimeout, config.DefaultBodyTimeout), // limits.body_timeout
 		WriteTimeout:      60 * time.Second,

@@ -1,6 +1,7 @@
 package supervision
 
 import (
+	"slices"
 	"time"
 
 	"github.com/duban-gov/duban/monitor"
@@ -207,8 +208,8 @@ func (o Order) Clone() Order { return o.clone() }
 // clone returns a deep copy, so that Apply never changes the order it was given.
 func (o Order) clone() Order {
 	c := o
-	c.CaseIDs = append([]string(nil), o.CaseIDs...)
-	c.Alerts = append([]string(nil), o.Alerts...)
+	c.CaseIDs = slices.Clone(o.CaseIDs) // an empty list stays a list ([], not null)
+	c.Alerts = slices.Clone(o.Alerts)
 	c.Replies = make([]Reply, len(o.Replies))
 	for i, r := range o.Replies {
 		r.Responsible = cloneResp(r.Responsible)
@@ -219,8 +220,8 @@ func (o Order) clone() Order {
 		r.Responsible = cloneResp(r.Responsible)
 		c.Review = &r
 	}
-	c.History = append([]HistoryEntry(nil), o.History...)
-	c.Rounds = append([]Round(nil), o.Rounds...)
+	c.History = slices.Clone(o.History)
+	c.Rounds = slices.Clone(o.Rounds)
 	if o.EarliestAlertAt != nil {
 		t := *o.EarliestAlertAt
 		c.EarliestAlertAt = &t

@@ -23,6 +23,8 @@ func (a *app) commands() []*cli.Command {
 			Setup: a.demoCmd},
 		{Name: "rank", Args: "YYYY-MM", Summary: "build and publish a month's ranking", About: rankAbout,
 			Setup: a.rankCmd},
+		{Name: "report", Args: "orders YYYY-Qn", Summary: "write a quarter's supervision-order report", About: reportAbout,
+			Setup: a.reportCmd},
 		{Name: "import", Args: "FILE", Summary: "backfill events from an NDJSON or CSV file", About: importAbout,
 			Setup: a.importCmd},
 		{Name: "version", Summary: "print the version", About: "Version prints duban's version and the Go version it was built with.",
@@ -80,6 +82,27 @@ func (a *app) rankCmd(fs *flag.FlagSet) cli.Runner {
 			return err
 		}
 		return a.rank(ctx, cfg, year, month, *force)
+	}
+}
+
+func (a *app) reportCmd(fs *flag.FlagSet) cli.Runner {
+	out := fs.String("out", ".", "the `directory` to write orders-YYYY-Qn.json, .csv and .html into")
+	return func(ctx context.Context, args []string) error {
+		if len(args) != 2 || args[0] != "orders" {
+			return cli.Usagef("expected: report orders YYYY-Qn")
+		}
+		cfg, err := a.loadConfig()
+		if err != nil {
+			return err
+		}
+		if err := service.RequireRedis(cfg); err != nil {
+			return err
+		}
+		files, err := service.WriteOrderReport(ctx, cfg, args[1], *out, a.log)
+		for _, f := range files {
+			fmt.Fprintln(a.stdout, "wrote", f)
+		}
+		return err
 	}
 }
 
@@ -141,6 +164,10 @@ is kept when it stops.`
 The service publishes each month by itself (ranking.schedule); rank is for a catch-up or
 a rebuild. A month that has not begun is refused, and a published one is left alone
 unless --force.`
+
+	reportAbout = `Report orders writes the quarterly report of supervision orders (责任追究情况报告)
+of quarter YYYY-Qn, counting the orders opened in it as they stand now, as
+orders-YYYY-Qn.json, .csv (UTF-8 with BOM) and .html into --out (the current directory).`
 
 	importAbout = `Import backfills the events of FILE, NDJSON or CSV ("-" reads standard input), each
 checked and stored as the push API would. Each rejected event is one line on standard

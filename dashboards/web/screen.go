@@ -1,7 +1,7 @@
 // Package web serves the wall screen (监察大屏): the page at /, its embedded assets under
 // /assets/, and the sign-in at /login and /logout that keeps a viewer's, liaison's or
 // supervisor's token in an HttpOnly cookie; and the 督办工作台 at /workbench (workbench.go),
-// whose writes GuardWrites checks for the session's CSRF token. The pages themselves read
+// whose writes carry the session's CSRF token. The pages themselves read
 // /api/v1 and /ws with that cookie; this package only serves files and manages the session.
 // See docs/screen.md and docs/supervision.md.
 package web

@@ -88,6 +88,7 @@ func TestLogin(t *testing.T) {
 		location   string // on success
 		secure     bool
 		says       string // in the page, on failure
+		check      func(*testing.T, *httptest.ResponseRecorder)
 	}{
 		{name: "viewer token", form: "token=viewer-secret&next=%2F%3Fdepartment%3Denv", status: 303, location: "/?department=env"},
 		{name: "spaces around the token", form: "token=++viewer-secret+&next=/", status: 303, location: "/"},
@@ -102,10 +103,18 @@ func TestLogin(t *testing.T) {
 		{name: "no open redirect by scheme", form: "token=viewer-secret&next=https://evil.example/", status: 303, location: "/"},
 		{name: "unknown token", form: "token=wrong", status: 401, says: "令牌无效"},
 		{name: "empty token", form: "token=", status: 401, says: "请输入令牌"},
-		{name: "collector token refused", form: "token=env-collector-secret", status: 401, says: "查看令牌"},
 		{name: "liaison token", form: "token=env-liaison-secret&next=/workbench", status: 303, location: "/workbench"},
-		{name: "supervisor token", form: "token=supervisor-secret&next=/workbench", status: 303, location: "/workbench"},
-		{name: "admin token refused", form: "token=admin-secret", status: 401, says: "查看令牌"},
+		{name: "collector token refused", form: "token=env-collector-secret", status: 401, says: "采集和管理令牌"},
+		{name: "supervisor token accepted", form: "token=supervisor-secret", status: 303, location: "/",
+			check: func(t *testing.T, w *httptest.ResponseRecorder) {
+				for _, c := range w.Result().Cookies() {
+					if c.Name == iweb.CSRFCookie && c.Value == iweb.CSRFToken("supervisor-secret") && !c.HttpOnly {
+						return
+					}
+				}
+				t.Errorf("no CSRF cookie for a supervisor's session: %v", w.Result().Cookies())
+			}},
+		{name: "admin token refused", form: "token=admin-secret", status: 401, says: "采集和管理令牌"},
 		{name: "cross-site form", form: "token=viewer-secret", status: 403,
 			setup: func(r *http.Request) { r.Header.Set("Origin", "http://evil.example") }},
 	} {
@@ -126,6 +135,9 @@ func TestLogin(t *testing.T) {
 			}
 			if loc := w.Header().Get("Location"); loc != tc.location {
 				t.Errorf("Location %q, want %q", loc, tc.location)
+			}
+			if tc.check != nil {
+				tc.check(t, w)
 			}
 			if c == nil {
 				t.Fatal("no session cookie")
@@ -249,16 +261,19 @@ func TestSessionHookAndAPICookie(t *testing.T) {
 		t.Errorf("session %+v %v", p, ok)
 	}
 	r = httptest.NewRequest("GET", "/ws", nil)
+	r.AddCookie(&http.Cookie{Name: iweb.SessionCookie, Value: "admin-secret"})
+	if _, ok := s.Session(r); ok {
+		t.Error("an admin token in the cookie is a browser session")
+	}
+	r = httptest.NewRequest("GET", "/ws", nil)
 	r.AddCookie(&http.Cookie{Name: iweb.SessionCookie, Value: "supervisor-secret"})
 	if p, ok := s.Session(r); !ok || p.Role != iweb.Supervisor {
 		t.Errorf("a supervisor's session: %+v %v", p, ok)
 	}
-	for _, secret := range []string{"admin-secret", "env-collector-secret"} {
-		r = httptest.NewRequest("GET", "/ws", nil)
-		r.AddCookie(&http.Cookie{Name: iweb.SessionCookie, Value: secret})
-		if _, ok := s.Session(r); ok {
-			t.Errorf("%s in the cookie is a session", secret)
-		}
+	r = httptest.NewRequest("GET", "/ws", nil)
+	r.AddCookie(&http.Cookie{Name: iweb.SessionCookie, Value: "env-collector-secret"})
+	if _, ok := s.Session(r); ok {
+		t.Error("a collector token in the cookie is a browser session")
 	}
 	// The API's authenticator reads the same cookie (iweb.BearerToken), so the page's reads
 	// need nothing else.
@@ -269,6 +284,26 @@ func TestSessionHookAndAPICookie(t *testing.T) {
 	w := request(h, "GET", "/api/v1/overview", "", withCookie("viewer-secret"))
 	if w.Code != 200 || got.Role != iweb.Viewer {
 		t.Errorf("API with the session cookie: %d %+v", w.Code, got)
+	}
+	// A write with the session cookie needs the session's CSRF token; a bearer token does not.
+	got = iweb.Principal{}
+	w = request(h, "POST", "/api/v1/orders", "{}", withCookie("supervisor-secret"))
+	if w.Code != 403 || got.Role != 0 || !strings.Contains(w.Body.String(), iweb.CSRFHeader) {
+		t.Errorf("a cookie write without the CSRF token: %d %s", w.Code, w.Body)
+	}
+	w = request(h, "POST", "/api/v1/orders", "{}", func(r *http.Request) {
+		withCookie("supervisor-secret")(r)
+		r.Header.Set(iweb.CSRFHeader, iweb.CSRFToken("viewer-secret"))
+	})
+	if w.Code != 403 {
+		t.Errorf("a cookie write with another session's CSRF token: %d", w.Code)
+	}
+	w = request(h, "POST", "/api/v1/orders", "{}", func(r *http.Request) {
+		withCookie("supervisor-secret")(r)
+		r.Header.Set(iweb.CSRFHeader, iweb.CSRFToken("supervisor-secret"))
+	})
+	if w.Code != 200 || got.Role != iweb.Supervisor {
+		t.Errorf("a cookie write with its CSRF token: %d %+v", w.Code, got)
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	iweb "github.com/duban-gov/duban/internal/web"
 )
 
-// The session cookie holds the token itself, as typed at /login (iweb.SessionCookie,
+// The session cookie holds the viewer token itself, as typed at /login (iweb.SessionCookie,
 // read by iweb.BearerToken, so the API and /ws accept it with no other change). Why the
 // token and not a signed session id: the token is already a secret the bureau issued for
 // this screen, replicas are stateless and share no signing key or session store
@@ -20,7 +20,7 @@ import (
 const maxTokenBytes = 512
 
 // session resolves the request's session cookie. stale reports a cookie that no longer
-// resolves to a token that may sign in (a revoked token), which the caller clears.
+// resolves to a viewer (a revoked token), which the caller clears.
 func (s *Screen) session(r *http.Request) (p iweb.Principal, ok, stale bool) {
 	c, err := r.Cookie(iweb.SessionCookie)
 	if err != nil || c.Value == "" {
@@ -31,28 +31,26 @@ func (s *Screen) session(r *http.Request) (p iweb.Principal, ok, stale bool) {
 }
 
 // Session is the hook the live feed (/ws) uses to accept a browser's session: the principal
-// of the request's session cookie, if it names a token that may sign in.
+// of the request's session cookie, if it names a viewer token.
 func (s *Screen) Session(r *http.Request) (iweb.Principal, bool) {
 	p, ok, _ := s.session(r)
 	return p, ok
 }
 
-// resolveViewer resolves a token for a browser session: viewer, liaison (部门联络员) and
-// supervisor tokens (signInRole). A collector token is a department system's credential and
-// an admin's holds the configuration's powers; neither is typed into a browser. A
-// supervisor's or liaison's session acts (the 督办工作台): its writes carry the session's
-// CSRF token (csrf.go), and the cookie is SameSite=Strict, so no other site's page can use
-// its rights.
+// resolveViewer resolves a token for a browser session: viewer, liaison and supervisor
+// tokens (a supervisor reviews supervision orders, a liaison replies, from the browser). A
+// collector token is a department system's credential, and an admin's must not sit in a
+// browser. Writes made with a session need its CSRF token (iweb.CSRFToken), which a page
+// on another site cannot read.
 func (s *Screen) resolveViewer(token string) (iweb.Principal, bool) {
 	p, ok := s.o.Auth.Resolve(token)
-	if !ok || !signInRole(p.Role) {
+	if !ok || !browserRole(p.Role) {
 		return iweb.Principal{}, false
 	}
 	return p, true
 }
 
-// signInRole reports whether a token of role r may sign in at /login.
-func signInRole(r iweb.Role) bool {
+func browserRole(r iweb.Role) bool {
 	return r == iweb.Viewer || r == iweb.Liaison || r == iweb.Supervisor
 }
 
@@ -72,8 +70,8 @@ func (s *Screen) loginForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, s.login, loginData{Next: next, V: s.assets.digest})
 }
 
-// loginSubmit checks the token typed in the form and, if it may sign in (signInRole), keeps
-// it in the session cookie and goes on to the page asked for.
+// loginSubmit checks the token typed in the form and, if it is a viewer token, keeps it in
+// the session cookie and goes on to the page asked for.
 func (s *Screen) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if !sameOrigin(r) {
 		http.Error(w, "cross-site form", http.StatusForbidden)
@@ -104,15 +102,23 @@ func (s *Screen) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.o.Logger.Info("login_refused", "reason", "unknown_token", "remote", r.RemoteAddr)
 		fail("令牌无效，请核对后重新输入。")
 		return
-	case !signInRole(p.Role):
+	case !browserRole(p.Role):
 		s.o.Logger.Info("login_refused", "reason", "role", "who", p.Name)
-		fail("只接受查看令牌、部门联络员令牌和督办令牌；采集令牌和管理令牌不能保存在浏览器中。")
+		fail("浏览器只接受查看令牌、部门联络员令牌和督办令牌；采集和管理令牌不能保存在浏览器中。")
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name: iweb.SessionCookie, Value: token, Path: "/",
 		MaxAge: int(s.o.SessionMaxAge.Seconds()), HttpOnly: true, Secure: isTLS(r), SameSite: http.SameSiteStrictMode,
 	})
+	if p.Role != iweb.Viewer {
+		// The session's CSRF token, readable by this site's pages (not HttpOnly), which send
+		// it back as X-CSRF-Token with every write (double submit). A viewer writes nothing.
+		http.SetCookie(w, &http.Cookie{
+			Name: iweb.CSRFCookie, Value: iweb.CSRFToken(token), Path: "/",
+			MaxAge: int(s.o.SessionMaxAge.Seconds()), Secure: isTLS(r), SameSite: http.SameSiteStrictMode,
+		})
+	}
 	s.o.Logger.Info("login", "who", p.Name)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

@@ -11,8 +11,9 @@ import (
 // orders from an alert or a case, review the departments' replies (accept, or return with a
 // reason) and withdraw orders, and where department liaisons see their department's orders
 // and reply. The page is static (workbench.html, workbench.js); it reads and writes
-// /api/v1/orders with the session cookie, and every write carries the CSRF token this
-// handler writes into the page (csrf.go). Viewers may sign in too and read what their token
+// /api/v1/orders with the session cookie, and every write carries the session's CSRF token
+// (iweb.CSRFToken, which the API's authenticator checks on every write made with the
+// cookie), written into the page here. Viewers may sign in too and read what their token
 // reads, without the forms. Unlike the wall screen, the workbench always needs a session,
 // demo mode included: its forms act in someone's name.
 
@@ -47,6 +48,6 @@ func (s *Screen) workbench(w http.ResponseWriter, r *http.Request) {
 	c, _ := r.Cookie(iweb.SessionCookie)
 	s.render(w, s.bench, workbenchData{
 		Role: p.Role.String(), Department: p.Department, Who: p.Actor(),
-		CSRF: csrfToken(c.Value), V: s.assets.digest,
+		CSRF: iweb.CSRFToken(c.Value), V: s.assets.digest,
 	})
 }

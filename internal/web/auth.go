@@ -162,8 +162,37 @@ func BearerToken(r *http.Request) string {
 	return ""
 }
 
-// SessionCookie is the HttpOnly cookie the wall screen keeps its viewer token in.
+// SessionCookie is the HttpOnly cookie a browser session keeps its token in.
 const SessionCookie = "duban_session"
+
+// CSRFCookie holds the session's CSRF token for the site's own pages, which send it back in
+// CSRFHeader with every write made with the session cookie.
+const (
+	CSRFCookie = "duban_csrf"
+	CSRFHeader = "X-CSRF-Token"
+)
+
+// CSRFToken is the CSRF token of a session whose token is sessionToken: derived from it, so
+// any replica checks it without shared state, and useless without the cookie it goes with.
+func CSRFToken(sessionToken string) string {
+	sum := sha256.Sum256([]byte("duban-csrf\x00" + sessionToken))
+	const hexd = "0123456789abcdef"
+	out := make([]byte, 32)
+	for i := range 16 {
+		out[2*i], out[2*i+1] = hexd[sum[i]>>4], hexd[sum[i]&15]
+	}
+	return string(out)
+}
+
+// csrfOK reports whether a request authenticated by its session cookie may go on: reads
+// always; writes only with the session's CSRF token in CSRFHeader.
+func csrfOK(r *http.Request, sessionToken string) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	return subtle.ConstantTimeCompare([]byte(r.Header.Get(CSRFHeader)), []byte(CSRFToken(sessionToken))) == 1
+}
 
 type principalKey struct{}
 
@@ -184,6 +213,10 @@ func (a *Authenticator) authenticate(next http.Handler, query bool) http.Handler
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var p Principal
 		tok := BearerToken(r)
+		if tok != "" && r.Header.Get("Authorization") == "" && !csrfOK(r, tok) {
+			WriteError(w, r, Errorf(Forbidden, CSRFHeader, "a write made with a browser session needs the session's CSRF token in the %s header", CSRFHeader))
+			return
+		}
 		inURL := r.URL.Query().Get("token")
 		switch {
 		case tok == "" && inURL != "" && query:
