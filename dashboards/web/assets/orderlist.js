@@ -33,6 +33,7 @@ export class OrderList {
     this.empty = empty;
     this.count = count;
     this.items = new Map(); // id → {o, until, fresh}
+    this.rows = new Map(); // id → li, reused while the order is unchanged
   }
 
   // put merges one order (newer revisions win); live marks a change seen while running.
@@ -44,7 +45,10 @@ export class OrderList {
     const pending = o.state === 'open' || o.state === 'replied';
     if (!pending && !live && !prev) return false; // an old closed order from a read: not news
     const now = Date.now();
-    this.items.set(o.id, { o, until: pending ? 0 : now + doneMs, fresh: live ? now + freshMs : 0 });
+    // Only an order first seen live slides in; a change of one already listed does not
+    // move it again.
+    const fresh = prev ? prev.fresh : live ? now + freshMs : 0;
+    this.items.set(o.id, { o, until: pending ? 0 : now + doneMs, fresh });
     if (this.items.size > maxKept) {
       const done = [...this.items.entries()].filter(([, it]) => it.until).sort((a, b) => a[1].until - b[1].until);
       for (const [id] of done) {
@@ -73,8 +77,23 @@ export class OrderList {
   render(deptName) {
     const all = [...this.items.values()].sort((x, y) => rank(x.o) - rank(y.o) ||
       (x.o.reply_due?.at || '').localeCompare(y.o.reply_due?.at || '') || (x.o.id < y.o.id ? -1 : 1));
-    const nodes = all.slice(0, maxShown).map((it) => this.row(it, deptName));
-    this.list.replaceChildren(...nodes);
+    const keep = new Set();
+    const nodes = all.slice(0, maxShown).map((it) => {
+      keep.add(it.o.id);
+      return this.row(it, deptName);
+    });
+    for (const id of this.rows.keys()) if (!keep.has(id)) this.rows.delete(id);
+    // Move only what changed place: a row taken out and put back would slide in again.
+    let cur = this.list.firstChild;
+    for (const n of nodes) {
+      if (cur === n) cur = cur.nextSibling;
+      else this.list.insertBefore(n, cur);
+    }
+    while (cur) {
+      const next = cur.nextSibling;
+      cur.remove();
+      cur = next;
+    }
     this.empty.hidden = nodes.length > 0;
     this.list.hidden = nodes.length === 0;
     for (const n of nodes) fitText(n.querySelector('.what'), 16);
@@ -84,6 +103,17 @@ export class OrderList {
   }
 
   row(it, deptName) {
+    const o = it.o;
+    const sig = `${o.revision}|${(o.history || []).length}|${o.state}|${o.overdue}|${o.escalated}|${it.fresh ? 1 : 0}|${deptName(o.department)}`;
+    const had = this.rows.get(o.id);
+    if (had && had.dataset.sig === sig) return had;
+    const li = this.build(it, deptName);
+    li.dataset.sig = sig;
+    this.rows.set(o.id, li);
+    return li;
+  }
+
+  build(it, deptName) {
     const o = it.o;
     const r = rank(o);
     const mark = r === 0 ? '已升级' : r === 1 ? '逾期未反馈' : orderStateName[o.state] || o.state;
