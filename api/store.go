@@ -46,4 +46,3 @@ type Store interface {
 	IdempotentGet(ctx context.Context, principal, key string) (rdb.IdempotentAnswer, bool, error)
 	IdempotentPut(ctx context.Context, principal, key string, a rdb.IdempotentAnswer, ttl time.Duration) error
 }
-
