@@ -411,18 +411,35 @@ func (a *API) getOrder(w http.ResponseWriter, r *http.Request) {
 	writePage(w, buf.Bytes(), "text/html; charset=utf-8")
 }
 
-// writePage sends a printable page, allowing its own <style> element by hash.
+// writePage sends a printable page, allowing its own <style> element and its few style
+// attributes by hash (and nothing else inline).
 func writePage(w http.ResponseWriter, page []byte, ctype string) {
+	var hashes []string
+	hash := func(b []byte) string {
+		sum := sha256.Sum256(b)
+		return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	}
 	if i := bytes.Index(page, []byte("<style>")); i >= 0 {
 		if j := bytes.Index(page[i:], []byte("</style>")); j >= 0 {
-			sum := sha256.Sum256(page[i+len("<style>") : i+j])
-			w.Header().Set("Content-Security-Policy", web.PolicyWithStyle("'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'"))
+			hashes = append(hashes, hash(page[i+len("<style>"):i+j]))
 		}
+	}
+	attrs := styleAttr.FindAllSubmatch(page, -1)
+	if len(attrs) > 0 {
+		hashes = append(hashes, "'unsafe-hashes'")
+		for _, m := range attrs {
+			hashes = append(hashes, hash(m[1]))
+		}
+	}
+	if len(hashes) > 0 {
+		w.Header().Set("Content-Security-Policy", web.PolicyWithStyle(strings.Join(hashes, " ")))
 	}
 	w.Header().Set("Content-Type", ctype)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(page)
 }
+
+var styleAttr = regexp.MustCompile(` style="([^"]*)"`)
 
 func (a *API) deptName(code string) string {
 	if cat := a.o.Rules().Catalog; cat != nil {

@@ -137,6 +137,9 @@ func TestOrderWorkflow(t *testing.T) {
 		!strings.Contains(string(page), "区生态环境局") {
 		t.Errorf("notice: %d %s", code, page)
 	}
+	if csp := hdr.Get("Content-Security-Policy"); !strings.Contains(csp, "style-src 'self' 'sha256-") || !strings.Contains(csp, "'unsafe-hashes'") {
+		t.Errorf("the notice's CSP does not allow its own styles by hash: %q", csp)
+	}
 	_, l, _ := in.Do("GET", "/api/v1/orders?state=open", "env-screen-secret", "")
 	if os, _ := l["orders"].([]any); len(os) != 1 {
 		t.Errorf("env's open orders: %v", l)

@@ -307,3 +307,47 @@ func TestLoadingACalendarMovesAProvisionalOrderDeadline(t *testing.T) {
 		t.Errorf("rescheduled at %v %v, want %v", next, ok, got.ReplyDue.At)
 	}
 }
+
+// A supervisor acknowledges and then exempts an order's overdue alert: the record changes
+// through the order's own write, the missed reply stops counting against the department,
+// and the order's history says so.
+func TestOrderAlertAckAndExempt(t *testing.T) {
+	t.Parallel()
+	store := rdbtest.Store(t)
+	h := newOrderHarness(t, store, at("2026-03-02 10:00"), supervision.DefaultSettings())
+	ctx := context.Background()
+	o, err := h.orders.Open(ctx, caseOrderAction("c-ex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Set(o.ReplyDue.At)
+	h.settle()
+	id := supervision.AlertID(o.ID, supervision.OrderOverdue, 1)
+	if counts, _ := store.FaultCounts(ctx, 2026); counts[rdb.DeptFaultField("env")] != 1 {
+		t.Fatalf("fault counts before: %v", counts)
+	}
+	rec, changed, err := h.orders.ActOnAlert(ctx, id, alerting.Ack, "supervisor:x", "已催办")
+	if err != nil || !changed || rec.State != alerting.Acknowledged {
+		t.Fatalf("ack: %v %v %+v", err, changed, rec)
+	}
+	if _, _, err := h.orders.ActOnAlert(ctx, id, alerting.Exempt, "supervisor:x", ""); !errors.Is(err, alerting.ErrNoteRequired) {
+		t.Errorf("exempt without a reason: %v", err)
+	}
+	rec, changed, err = h.orders.ActOnAlert(ctx, id, alerting.Exempt, "supervisor:x", "系统故障所致")
+	if err != nil || !changed || rec.State != alerting.Exempted {
+		t.Fatalf("exempt: %v %v %+v", err, changed, rec)
+	}
+	h.settle()
+	if counts, _ := store.FaultCounts(ctx, 2026); counts[rdb.DeptFaultField("env")] != 0 {
+		t.Errorf("fault counts after the exemption: %v", counts)
+	}
+	got, _ := h.orders.Get(ctx, o.ID)
+	if !got.Rounds[0].OverdueExempted || got.History[len(got.History)-1].Action != supervision.HExempted {
+		t.Errorf("order after the exemption: %+v", got.History)
+	}
+	doc, _, _ := store.Alert(ctx, id)
+	var stored alerting.Record
+	if json.Unmarshal(doc, &stored) != nil || stored.State != alerting.Exempted {
+		t.Errorf("stored record: %s", doc)
+	}
+}

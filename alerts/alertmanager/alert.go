@@ -63,18 +63,32 @@ func (h Handlers) pseudonym(handler string) string {
 // id is the alert_id label: the alert's id, except that a fault_threshold alert's id ends
 // with its handler's name, replaced by a pseudonym unless names are sent.
 func (h Handlers) id(r *alerting.Record) string {
-	if h.Send || r.Kind != monitor.FaultThreshold || r.Handler == "" {
+	if h.Send || !namesHandler(r.Kind) || r.Handler == "" {
 		return r.ID
 	}
+	if r.Kind == monitor.FaultThresholdConfirmed {
+		// "~fault_threshold_confirmed~<year>~<dept>~<handler>", the handler pseudonymous.
+		return alerting.Sep + string(r.Kind) + alerting.Sep + strconv.Itoa(r.Year) + alerting.Sep +
+			r.Department + alerting.Sep + h.pseudonym(r.Handler)
+	}
 	return alerting.FaultThresholdID(r.Year, r.Department, h.pseudonym(r.Handler))
+}
+
+// namesHandler reports whether alerts of kind name a handler (in their id and message).
+func namesHandler(k monitor.AlertKind) bool {
+	return k == monitor.FaultThreshold || k == monitor.FaultThresholdConfirmed
 }
 
 // message is the summary and description: the alert's Chinese message, except that a
 // fault_threshold alert's message names its handler and is written anew without the name
 // unless names are sent. The messages of the other kinds name cases, never people.
 func (h Handlers) message(r *alerting.Record) string {
-	if h.Send || r.Kind != monitor.FaultThreshold {
+	if h.Send || !namesHandler(r.Kind) {
 		return r.Message
+	}
+	if r.Kind == monitor.FaultThresholdConfirmed {
+		return fmt.Sprintf("%s 一名承办人%d年度经督办确认负直接责任的过错已达上限（姓名不外发，请在督办系统中查看）",
+			r.Department, r.Year)
 	}
 	reached := "已达上限"
 	if r.Faults > 0 {
@@ -119,7 +133,8 @@ func FromRecord(r *alerting.Record, now time.Time, validFor time.Duration, h Han
 		"alertname": string(r.Kind), "severity": Severity(r.Level), "level": string(r.Level),
 		"system": System, "alert_id": h.id(r),
 	}
-	for k, v := range map[string]string{"department": r.Department, "matter": r.Matter, "case_id": r.CaseID} {
+	for k, v := range map[string]string{"department": r.Department, "matter": r.Matter, "case_id": r.CaseID,
+		"order_id": r.OrderID} {
 		if v != "" {
 			labels[k] = v
 		}
@@ -131,6 +146,9 @@ func FromRecord(r *alerting.Record, now time.Time, validFor time.Duration, h Han
 	}
 	if r.CaseID != "" {
 		ann["case_url"] = CaseLink(r.CaseID)
+	}
+	if r.OrderID != "" { // a supervision order's alert
+		ann["order_url"] = "/api/v1/orders/" + url.PathEscape(r.OrderID)
 	}
 	if r.Due != nil {
 		ann["due"] = r.Due.Date.String()

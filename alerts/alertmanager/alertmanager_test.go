@@ -400,6 +400,28 @@ func TestFromRecord(t *testing.T) {
 	}
 }
 
+// A supervision order's alert names its order, not a case; fault_threshold_confirmed's
+// handler stays out of what is sent unless names are.
+func TestFromRecordOrderAlerts(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	ov := alerting.Record{ID: "DB-2026-000001~order_overdue:1", Kind: monitor.OrderOverdue, Level: monitor.Red,
+		State: alerting.Firing, Department: "env", OrderID: "DB-2026-000001", CaseIDs: []string{"env-1"},
+		Message: "督办单逾期未反馈", FiredAt: now}
+	a := alertmanager.FromRecord(&ov, now, time.Minute, alertmanager.Handlers{})
+	if a.Labels["order_id"] != "DB-2026-000001" || a.Labels["alertname"] != "order_overdue" || a.Labels["severity"] != "critical" ||
+		a.Labels["case_id"] != "" || a.Annotations["order_url"] != "/api/v1/orders/DB-2026-000001" {
+		t.Errorf("order alert: %v %v", a.Labels, a.Annotations)
+	}
+	ft := alerting.Record{ID: "~fault_threshold_confirmed~2026~env~wang.wu", Kind: monitor.FaultThresholdConfirmed,
+		Level: monitor.Red, State: alerting.Firing, Department: "env", Handler: "wang.wu", Year: 2026,
+		Message: "承办人 wang.wu 2026年经督办确认负直接责任的过错已达3次", FiredAt: now}
+	b := alertmanager.FromRecord(&ft, now, time.Minute, alertmanager.Handlers{})
+	doc := fmt.Sprint(b.Labels, b.Annotations)
+	if strings.Contains(doc, "wang.wu") || !strings.HasPrefix(b.Labels["alert_id"], "~fault_threshold_confirmed~2026~env~") {
+		t.Errorf("fault_threshold_confirmed sent with the name: %s", doc)
+	}
+}
+
 // What is POSTed for a handler's alerts: by default no name anywhere in the JSON, and a
 // pseudonym that depends on the handler and the deployment's key only; opted in, the name.
 func TestFromRecordHandlerNames(t *testing.T) {
