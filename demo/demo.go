@@ -114,6 +114,7 @@ func Run(ctx context.Context, o Options) error {
 	defer exchange.Close()
 	token := randomToken()
 	cfg.Auth.Tokens = append(cfg.Auth.Tokens, config.Token{Hash: config.HashToken(token), Role: config.RoleAdmin})
+	sup := setUpSupervision(cfg, log)
 
 	mr := miniredis.NewMiniRedis()
 	if err := mr.Start(); err != nil { // 127.0.0.1, a free port
@@ -140,7 +141,8 @@ func Run(ctx context.Context, o Options) error {
 	var svc *service.Service
 	onListen := func(addr string) {
 		base := "http://" + dialable(addr)
-		banner(o.Stdout, base, cfg, clk, token)
+		banner(o.Stdout, base, cfg, clk, token, sup)
+		runSupervision(simCtx, &bg, log, base, clk, sup)
 		sim, err := simulate.New(simulate.Options{URL: base, Token: token, Catalog: cfg.Catalog, Calendar: cal,
 			Clock: clk, Loc: cfg.Location, Logger: log, Exchange: exchange,
 			Backfilled: func(from, until time.Time) {
@@ -281,7 +283,7 @@ func advanceMemoryRedis(ctx context.Context, mr *miniredis.Miniredis, every time
 
 // banner tells, in Chinese and English, what the demo is, that nothing is kept, and where to
 // look.
-func banner(w io.Writer, base string, cfg *config.Config, clk clock.Clock, token string) {
+func banner(w io.Writer, base string, cfg *config.Config, clk clock.Clock, token string, sup supervisionTokens) {
 	perDay := time.Duration(float64(24*time.Hour) / cfg.Clock.Rate).Round(100 * time.Millisecond)
 	fmt.Fprintf(w, `
 督办 演示 · duban demo
@@ -295,13 +297,20 @@ func banner(w io.Writer, base string, cfg *config.Config, clk clock.Clock, token
   查看无需令牌；写操作（办件报送、告警处置）需令牌 / reads need no token; writes do:
     Authorization: Bearer %[3]s   (admin，仅本次演示有效 / this run only)
 
+  督办工作台 Supervision workbench: %[1]s/workbench   （在 /login 输入令牌 / sign in at /login）
+    督办员 supervisor:            %[8]s
+    部门联络员 liaison (%[9]s):   %[10]s
+  红牌自动开具督办单（%[11]s）；模拟部门按时、逾期或不反馈，模拟督办员审核或退回。
+  Red cards open orders by themselves; simulated departments reply on time, late or never,
+  and a simulated supervisor accepts or returns the replies.
+
   模拟时钟 Simulated clock: 从 %[4]s 起，一天约 %[5]s（倍速 %[6]g）
   from %[4]s, one day every %[5]s (rate %[6]g): deadlines pass as you watch.
   %[7]d 个部门的模拟办件正通过 POST /api/v1/events 报送 / %[7]d departments are reporting.
   按 Ctrl+C 退出 / Ctrl+C to stop.
 
 `, base, "ws"+base[len("http"):], token, clk.Now().In(cfg.Location).Format("2006-01-02 15:04"),
-		perDay, cfg.Clock.Rate, len(cfg.Catalog.Departments))
+		perDay, cfg.Clock.Rate, len(cfg.Catalog.Departments), sup.Supervisor, sup.LiaisonDept, sup.Liaison, autoOpenText(cfg.Supervision.AutoOpen))
 }
 
 // dialable turns a listening address into one to connect to: an unspecified host

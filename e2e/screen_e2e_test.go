@@ -133,10 +133,12 @@ func figureText(ov map[string]any, key string) string {
 	return fmt.Sprint(int64(v))
 }
 
-// checkFigures waits until the six headline figures show what GET /api/v1/overview says.
+// checkFigures waits until the eight headline figures (the six of the cases, then 督办中 and
+// 逾期未反馈) show what GET /api/v1/overview says.
 func checkFigures(t *testing.T, ctx context.Context, in *servicetest.Instance, token, query string) {
 	t.Helper()
-	keys := []string{"open", "due_today", "yellow", "red", "decided_this_month", "on_time_rate_this_month"}
+	keys := []string{"open", "due_today", "yellow", "red", "decided_this_month", "on_time_rate_this_month",
+		"orders_open", "orders_overdue"}
 	var want, got string
 	eventually.Every(t, 10*time.Second, 100*time.Millisecond, func() string {
 		return fmt.Sprintf("the figures on the screen: %s\nGET /api/v1/overview%s:  %s", got, query, want)

@@ -341,7 +341,7 @@ func TestWallScreenFitsOnTheDemo(t *testing.T) {
 		if code != 200 {
 			t.Fatalf("case %s: %d %v", id, code, c)
 		}
-		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#ticker li[data-case="`+id+`"] .msg`))); err != nil {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#ticker li:not([hidden])[data-case="`+id+`"] .msg`))); err != nil {
 			t.Fatal(err)
 		}
 		waitPage(t, ctx, "the case view", `!!document.querySelector('#case:not([hidden]) [data-case=matter]')`, 10*time.Second)

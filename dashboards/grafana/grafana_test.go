@@ -156,7 +156,9 @@ func TestDashboardShape(t *testing.T) {
 		{"Webhook deliveries by outcome", "duban_webhook_deliveries_total"},
 		{"Webhook backlog by subscription", "duban_webhook_backlog"},
 		{"Alertmanager posts by outcome", "duban_alertmanager_posts_total"},
-		// Supervision orders.
+		// Supervision orders (督办单).
+		{"Orders pending", "duban_orders"},
+		{"Orders overdue", "duban_orders_overdue"},
 		{"Orders by state", "duban_orders"},
 		{"Orders overdue by department", "duban_orders_overdue"},
 	} {
@@ -190,7 +192,7 @@ func TestDashboardUsesExportedMetrics(t *testing.T) {
 // query must take their max over replicas; a sum would count each value once per replica.
 var (
 	sharedGauges = []string{"duban_cases_open", "duban_alerts_open", "duban_timers_pending",
-		"duban_calendar_last_year", "duban_webhook_backlog"}
+		"duban_calendar_last_year", "duban_webhook_backlog", "duban_orders", "duban_orders_overdue"}
 	maxOf = regexp.MustCompile(`max(\s+by\s*\([^)]*\))?\s*\(\s*$`)
 )
 

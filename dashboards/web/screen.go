@@ -1,7 +1,9 @@
 // Package web serves the wall screen (监察大屏): the page at /, its embedded assets under
-// /assets/, and the sign-in at /login and /logout that keeps a viewer token in an HttpOnly
-// cookie. The page itself reads /api/v1 and /ws with that cookie; this package only serves
-// files and manages the session. See docs/screen.md.
+// /assets/, and the sign-in at /login and /logout that keeps a viewer's, liaison's or
+// supervisor's token in an HttpOnly cookie; and the 督办工作台 at /workbench (workbench.go),
+// whose writes carry the session's CSRF token. The pages themselves read
+// /api/v1 and /ws with that cookie; this package only serves files and manages the session.
+// See docs/screen.md and docs/supervision.md.
 package web
 
 import (
@@ -37,6 +39,7 @@ type Screen struct {
 	index  *template.Template
 	login  *template.Template
 	logout *template.Template
+	bench  *template.Template
 }
 
 // New validates options and loads the embedded assets.
@@ -59,7 +62,7 @@ func New(o Options) (*Screen, error) {
 	for _, t := range []struct {
 		dst  **template.Template
 		name string
-	}{{&s.index, "index.html"}, {&s.login, "login.html"}, {&s.logout, "logout.html"}} {
+	}{{&s.index, "index.html"}, {&s.login, "login.html"}, {&s.logout, "logout.html"}, {&s.bench, "workbench.html"}} {
 		if *t.dst, err = template.ParseFS(assetFS, "assets/"+t.name); err != nil {
 			return nil, err
 		}
@@ -70,12 +73,13 @@ func New(o Options) (*Screen, error) {
 // Routes are the screen's handlers by http.ServeMux pattern, to mount beside the API.
 func (s *Screen) Routes() map[string]http.Handler {
 	return map[string]http.Handler{
-		"GET /{$}":     http.HandlerFunc(s.page),
-		"GET /login":   http.HandlerFunc(s.loginForm),
-		"POST /login":  http.HandlerFunc(s.loginSubmit),
-		"GET /logout":  http.HandlerFunc(s.logoutForm),
-		"POST /logout": http.HandlerFunc(s.logoutSubmit),
-		"GET /assets/": http.HandlerFunc(s.asset),
+		"GET /{$}":       http.HandlerFunc(s.page),
+		"GET /login":     http.HandlerFunc(s.loginForm),
+		"POST /login":    http.HandlerFunc(s.loginSubmit),
+		"GET /logout":    http.HandlerFunc(s.logoutForm),
+		"POST /logout":   http.HandlerFunc(s.logoutSubmit),
+		"GET /workbench": http.HandlerFunc(s.workbench),
+		"GET /assets/":   http.HandlerFunc(s.asset),
 	}
 }
 
@@ -86,6 +90,9 @@ type pageData struct {
 	Department string
 	// Who names the session for the footer ("" in demo mode without a session).
 	Who string
+	// Role is the session's role ("" without one): a supervisor's case view links to the
+	// workbench's form that opens an order on the case.
+	Role string
 	// V is the assets' digest, appended to their URLs so a new build is fetched at once
 	// and an unchanged one comes from the browser's cache.
 	V string
@@ -108,7 +115,7 @@ func (s *Screen) page(w http.ResponseWriter, r *http.Request) {
 	}
 	d := pageData{V: s.assets.digest}
 	if ok {
-		d.Department, d.Who = p.Department, p.Name
+		d.Department, d.Who, d.Role = p.Department, p.Name, p.Role.String()
 	}
 	s.render(w, s.index, d)
 }

@@ -29,6 +29,7 @@ var testTokens = []iweb.Token{
 	token("env-collector-secret", iweb.Collector, "env"),
 	token("supervisor-secret", iweb.Supervisor, ""),
 	token("admin-secret", iweb.Admin, ""),
+	token("env-liaison-secret", iweb.Liaison, "env"),
 }
 
 func newScreen(t testing.TB, open bool) (*Screen, http.Handler) {
@@ -102,6 +103,7 @@ func TestLogin(t *testing.T) {
 		{name: "no open redirect by scheme", form: "token=viewer-secret&next=https://evil.example/", status: 303, location: "/"},
 		{name: "unknown token", form: "token=wrong", status: 401, says: "令牌无效"},
 		{name: "empty token", form: "token=", status: 401, says: "请输入令牌"},
+		{name: "liaison token", form: "token=env-liaison-secret&next=/workbench", status: 303, location: "/workbench"},
 		{name: "collector token refused", form: "token=env-collector-secret", status: 401, says: "采集和管理令牌"},
 		{name: "supervisor token accepted", form: "token=supervisor-secret", status: 303, location: "/",
 			check: func(t *testing.T, w *httptest.ResponseRecorder) {
@@ -268,6 +270,11 @@ func TestSessionHookAndAPICookie(t *testing.T) {
 	if p, ok := s.Session(r); !ok || p.Role != iweb.Supervisor {
 		t.Errorf("a supervisor's session: %+v %v", p, ok)
 	}
+	r = httptest.NewRequest("GET", "/ws", nil)
+	r.AddCookie(&http.Cookie{Name: iweb.SessionCookie, Value: "env-collector-secret"})
+	if _, ok := s.Session(r); ok {
+		t.Error("a collector token in the cookie is a browser session")
+	}
 	// The API's authenticator reads the same cookie (iweb.BearerToken), so the page's reads
 	// need nothing else.
 	var got iweb.Principal
@@ -348,6 +355,7 @@ func TestAssetReferencesResolve(t *testing.T) {
 	s, h := newScreen(t, true)
 	page := request(h, "GET", "/", "", nil).Body.String()
 	login := request(h, "GET", "/login", "", nil).Body.String()
+	login += request(h, "GET", "/workbench", "", withCookie("supervisor-secret")).Body.String()
 	refs := regexp.MustCompile(`/assets/([a-z0-9_.-]+)\?v=([0-9a-f]+)`)
 	n := 0
 	for _, m := range refs.FindAllStringSubmatch(page+login, -1) {

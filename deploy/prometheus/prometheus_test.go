@@ -76,7 +76,7 @@ func TestRules(t *testing.T) {
 	for _, want := range []string{
 		"DubanIngestionStalled", "DubanIngestNotApplying", "DubanIngestApplySlow",
 		"DubanTimerLagHigh", "DubanRedAlertsRising", "DubanCalendarNextYearMissing",
-		"DubanWebhookDropping", "DubanWebhookBacklogHigh", "DubanAlertmanagerFailing",
+		"DubanWebhookDropping", "DubanWebhookBacklogHigh", "DubanAlertmanagerFailing", "DubanOrdersOverdue",
 	} {
 		if !slices.Contains(names, want) {
 			t.Errorf("no rule %s", want)

@@ -1,5 +1,5 @@
-// The wall screen. Data: GET /api/v1/overview, /trend, /alerts, /rankings/{month} and
-// /cases/{id}, read with the session cookie; live changes from /ws (live.js). Rendering is
+// The wall screen. Data: GET /api/v1/overview, /trend, /alerts, /orders, /rankings/{month}
+// and /cases/{id}, read with the session cookie; live changes from /ws (live.js). Rendering is
 // batched into animation frames and stops while the tab is hidden; on return everything is
 // read again. See docs/screen.md.
 
@@ -7,7 +7,8 @@ import { getJSON, q, casePath, HTTPError } from './api.js';
 import { Live } from './live.js';
 import { Ticker } from './ticker.js';
 import { drawTrend } from './trend.js';
-import { renderCase, renderCaseError } from './caseview.js';
+import { renderCase, renderCaseError, renderCaseOrders } from './caseview.js';
+import { OrderList } from './orderlist.js';
 import { el, fmtRate, fmtInt, offsetMinutes, clockText, hmsText, stageName } from './text.js';
 import { fitText, fitRows } from './layout.js';
 
@@ -17,6 +18,7 @@ const params = new URLSearchParams(location.search);
 // ?department= chooses one.
 const bound = document.querySelector('meta[name="duban-department"]')?.content || '';
 const dept = bound || params.get('department') || '';
+const role = document.querySelector('meta[name="duban-role"]')?.content || '';
 
 const refreshEvery = { overview: 60e3, trend: 5 * 60e3, ranking: 10 * 60e3 };
 const hiddenGrace = 30e3; // a tab hidden this long closes its WebSocket
@@ -35,13 +37,14 @@ const state = {
   conn: 'connecting',
   month: '',
   day: '',
-  fetched: { overview: 0, trend: 0, ranking: 0 },
+  fetched: { overview: 0, trend: 0, ranking: 0, orders: 0 },
   paused: document.hidden,
   needFill: true, // the ticker must be read from the REST API at the next subscription
   filled: false, // the ticker has been read from the REST API at least once
 };
 
 const ticker = new Ticker($('ticker'), $('ticker-empty'), $('ticker-count'));
+const orders = new OrderList($('orders'), $('orders-empty'), $('orders-count'));
 const live = new Live({
   filter: () => ({ departments: dept ? [dept] : [] }),
   onMessage,
@@ -55,7 +58,7 @@ const dirty = new Set();
 let frame = 0;
 const renderers = {
   figures: renderFigures, depts: renderDepts, trend: renderTrend, ranking: renderRanking,
-  ticker: renderTicker, conn: renderConn, scope: renderScope,
+  ticker: renderTicker, orders: renderOrders, conn: renderConn, scope: renderScope,
 };
 
 function mark(...parts) {
@@ -176,6 +179,10 @@ function renderTicker() {
   ticker.render(deptName, state.day);
 }
 
+function renderOrders() {
+  orders.render(deptName);
+}
+
 function renderConn() {
   const c = $('conn');
   c.dataset.state = state.conn;
@@ -190,6 +197,7 @@ function renderConn() {
 function tick() {
   $('clock').textContent = clockText(Date.now() + state.skew, state.zone);
   if (ticker.expire(Date.now())) mark('ticker');
+  if (orders.expire(Date.now())) mark('orders');
 }
 
 // --- data ----------------------------------------------------------------------------
@@ -220,7 +228,7 @@ function setOverview(ov, fresh) {
   state.figures = figs;
   touched();
   mark('figures', 'depts');
-  if (renamed) mark('scope', 'ticker');
+  if (renamed) mark('scope', 'ticker', 'orders');
   if (fresh && ov.at) setNow(ov.at);
 }
 
@@ -297,6 +305,23 @@ async function fillTicker() {
   });
 }
 
+// fillOrders reads the pending supervision orders (open and replied) to start the 督办
+// list; the live feed's `order` messages bring every change after it.
+async function fillOrders() {
+  await load('orders', async () => {
+    for (const st of ['open', 'replied']) {
+      let cursor = '';
+      for (let page = 0; page < 3; page++) {
+        const r = await getJSON('/api/v1/orders' + q({ state: st, department: dept, limit: 100, cursor }));
+        for (const o of r.orders || []) orders.put(o, false);
+        cursor = r.next_cursor;
+        if (!cursor) break;
+      }
+    }
+    mark('orders');
+  });
+}
+
 function refreshAll() {
   loadOverview();
   loadTrend();
@@ -311,6 +336,9 @@ function onMessage(msg) {
     case 'alert':
       if (ticker.put(msg.alert, true)) mark('ticker');
       break;
+    case 'order':
+      if (orders.put(msg.order, true)) mark('orders');
+      break;
     case 'overview':
       setOverview(msg.overview, false);
       break;
@@ -318,6 +346,7 @@ function onMessage(msg) {
       if (state.needFill) {
         state.needFill = false;
         fillTicker();
+        fillOrders();
       }
       // Figures may have changed while the connection was down.
       loadOverview();
@@ -344,7 +373,7 @@ function onDown() {
   const jobs = [];
   // Without the feed the ticker still starts from the REST API; the first subscription
   // reads it again, to close the gap before the subscription.
-  if (!state.filled) jobs.push(fillTicker());
+  if (!state.filled) jobs.push(fillTicker(), fillOrders());
   if (Date.now() - state.fetched.overview >= 5000) jobs.push(loadOverview());
   if (!jobs.length) return;
   probing = true;
@@ -365,7 +394,14 @@ async function openCase(id) {
   setParam('case', id);
   try {
     const c = await getJSON(casePath(id));
-    if (seq === caseSeq) renderCase(box, c, deptName(c.department));
+    if (seq !== caseSeq) return;
+    renderCase(box, c, deptName(c.department));
+    // The case's supervision orders and their history, below the case.
+    let list = null;
+    try {
+      list = (await getJSON('/api/v1/orders' + q({ case_id: c.case_id, limit: 100 }))).orders || [];
+    } catch { /* not readable here: the section says so */ }
+    if (seq === caseSeq) renderCaseOrders(box, c.case_id, list, deptName, role === 'supervisor');
   } catch (err) {
     if (seq !== caseSeq) return;
     const text = err.status === 404 ? `未找到办件 ${id}` : err.status === 400 ? `办件编号 ${id} 格式不正确`
@@ -440,7 +476,7 @@ function boot() {
   new ResizeObserver(() => { if (state.trend) mark('trend'); }).observe($('trend'));
   // A font that arrives late (the shipped one on a machine without a Chinese font) changes
   // text widths: fit the names again.
-  document.fonts.addEventListener('loadingdone', () => mark('scope', 'depts', 'ranking', 'ticker'));
+  document.fonts.addEventListener('loadingdone', () => mark('scope', 'depts', 'ranking', 'ticker', 'orders'));
   document.addEventListener('visibilitychange', () => (document.hidden ? pause() : resume()));
   $('lookup').addEventListener('submit', (e) => {
     e.preventDefault();

@@ -6,6 +6,7 @@ import {
   el, fmtDate, fmtTime, fmtShortDate, weekday, clockName, eventName, reasonName, resultName,
   statusName, stageName, levelName,
 } from './text.js';
+import { orderBody } from './orders.js';
 
 const dueFields = [
   ['acceptance_due', '受理期限'],
@@ -276,4 +277,19 @@ function detail(e) {
   if (e.ref) bits.push(`撤销事件 ${e.ref}`);
   if (e.note) bits.push(e.note);
   return bits.join('；');
+}
+
+// renderCaseOrders adds the case's supervision orders (督办单), each with its rounds and
+// history, below the case; list is null when they could not be read. A supervisor gets a
+// link to the workbench's form that opens an order on the case.
+export function renderCaseOrders(box, caseId, list, deptName, canOpen) {
+  const sec = el('section', { class: 'case-orders', 'data-case': 'orders' },
+    el('h3', null, `督办记录（${list ? list.length : '—'}）`,
+      canOpen && el('a', { class: 'act-link', href: '/workbench?case=' + encodeURIComponent(caseId), target: '_blank', rel: 'noopener' }, ' 开具督办单')));
+  if (list === null) sec.append(el('p', { class: 'hint' }, '督办记录暂不可读'));
+  else if (!list.length) sec.append(el('p', { class: 'hint' }, '该办件没有督办单'));
+  for (const o of list || []) {
+    sec.append(el('div', { class: 'order-card', 'data-order': o.id }, ...orderBody(o, deptName)));
+  }
+  box.append(sec);
 }

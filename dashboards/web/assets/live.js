@@ -89,6 +89,7 @@ export class Live {
         this.opts.onState('live');
         break;
       case 'alert':
+      case 'order': // orders share the alerts' cursor sequence
         if (msg.cursor) this.cursor = msg.cursor;
         break;
       case 'error':

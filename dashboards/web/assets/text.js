@@ -14,7 +14,21 @@ export const kindName = {
   late_report: '迟报',
   calendar_missing: '节假日未发布',
   fault_threshold: '过错达限',
+  order_overdue: '督办逾期未反馈',
+  order_escalated: '督办升级',
+  fault_threshold_confirmed: '认定过错达限',
 };
+
+// Supervision orders (督办单).
+export const orderStateName = { open: '待反馈', replied: '待审核', closed: '已办结', withdrawn: '已撤回' };
+export const orderKindName = { rectify: '限期整改', explain: '说明情况' };
+export const orderActionName = {
+  opened: '开具督办单', attached: '追加预警', replied: '部门反馈', returned: '退回重办', accepted: '审核通过',
+  withdrawn: '撤回督办单', overdue: '逾期未反馈', escalated: '升级督办',
+};
+export const decisionName = { accepted: '审核通过', returned: '退回重办', withdrawn: '已撤回' };
+export const responsibilityName = { direct: '直接责任', leadership: '领导责任', none: '不负责任' };
+export const roleName = { viewer: '查看', liaison: '部门联络员', supervisor: '督办员', admin: '管理员' };
 
 // A case's level (红牌/黄牌 mean cases on this screen) and an alert's (预警).
 export const levelName = { red: '红牌', yellow: '黄牌', green: '正常' };
