@@ -110,6 +110,19 @@ func Run(ctx context.Context, o Options) error {
 	defer exchange.Close()
 	token := randomToken()
 	cfg.Auth.Tokens = append(cfg.Auth.Tokens, config.Token{Hash: config.HashToken(token), Role: config.RoleAdmin})
+	// The supervision loop: red cards open orders by themselves, and each department's
+	// simulated liaison answers through a token of its own (simulate.Responder).
+	if len(cfg.Supervision.AutoOpen) == 0 {
+		cfg.Supervision.AutoOpen = []monitor.AlertKind{monitor.PromiseOverdue, monitor.StatutoryOverdue}
+		log.Info("demo_auto_open", "auto_open", cfg.Supervision.AutoOpen, "why", "the demo runs the supervision loop")
+	}
+	liaisons := map[string]string{}
+	for _, d := range cfg.Catalog.Departments {
+		t := randomToken()
+		liaisons[d.Code] = t
+		cfg.Auth.Tokens = append(cfg.Auth.Tokens, config.Token{Hash: config.HashToken(t), Role: config.RoleLiaison,
+			Department: d.Code, Name: d.Name + "联络员"})
+	}
 
 	mr := miniredis.NewMiniRedis()
 	if err := mr.Start(); err != nil { // 127.0.0.1, a free port
@@ -145,6 +158,9 @@ func Run(ctx context.Context, o Options) error {
 					log.Error("simulate_stopped", "component", "simulate", "err", err)
 				}
 			})
+			resp := simulate.NewResponder(simulate.ResponderOptions{URL: base, Supervisor: token,
+				Departments: liaisons, Clock: clk, Logger: log})
+			bg.Go(func() { _ = resp.Run(simCtx) })
 		} else {
 			log.Error("simulate_not_started", "component", "simulate", "err", err)
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/duban-gov/duban/collectors/simulate"
 	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/internal/testredis"
 	"github.com/duban-gov/duban/monitor/clock"
@@ -470,5 +471,69 @@ func TestOrdersOnCluster(t *testing.T) {
 	}
 	if n != 4 {
 		t.Errorf("order_overdue fired for %d orders, want 4: %v", n, fired)
+	}
+}
+
+// The demo's supervision loop (simulate.Responder) against a real service on the simulated
+// clock: each order meets the fate its id draws — a reply on time then acceptance, a late
+// reply, none at all, or a return and a second answer.
+func TestDemoResponder(t *testing.T) {
+	t.Parallel()
+	url, prefix := testredis.New(t)
+	store := rdbtest.At(t, url, prefix)
+	clk := clock.Manual(time.Date(2026, 3, 17, 10, 0, 0, 0, cst))
+	in := startOrders(t, url, prefix, clk, ordersConfig)
+	ids := seedOrders(t, store, clk, 24)
+	fates := map[simulate.Fate]int{}
+	for _, id := range ids {
+		fates[simulate.FateOf(id)]++
+	}
+	for _, f := range []simulate.Fate{simulate.OnTime, simulate.Late, simulate.Never, simulate.Revised} {
+		if fates[f] == 0 {
+			t.Fatalf("24 orders draw no fate %d: %v", f, fates)
+		}
+	}
+	r := simulate.NewResponder(simulate.ResponderOptions{URL: in.Base, Supervisor: "supervisor-secret",
+		Departments: map[string]string{"env": "env-liaison-secret"}, Clock: clk})
+	step := func(at time.Time) {
+		clk.Set(at)
+		if err := r.Step(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := func(id string) map[string]any {
+		_, o, _ := in.Do("GET", "/api/v1/orders/"+id, "supervisor-secret", "")
+		return o
+	}
+	step(time.Date(2026, 3, 17, 19, 30, 0, 0, cst)) // two thirds into the day's limit
+	step(time.Date(2026, 3, 17, 23, 50, 0, 0, cst)) // four hours after: reviews
+	for _, id := range ids {
+		o := state(id)
+		want := map[simulate.Fate]string{simulate.OnTime: "closed", simulate.Late: "open", simulate.Never: "open", simulate.Revised: "open"}[simulate.FateOf(id)]
+		if o["state"] != want {
+			t.Errorf("%s (fate %d) before midnight: %v, want %s", id, simulate.FateOf(id), o["state"], want)
+		}
+	}
+	step(time.Date(2026, 3, 19, 7, 0, 0, 0, cst)) // a day after the deadline: late replies
+	step(time.Date(2026, 3, 19, 11, 30, 0, 0, cst))
+	step(time.Date(2026, 3, 20, 10, 0, 0, 0, cst)) // the returned rounds (3 days) answered…
+	step(time.Date(2026, 3, 20, 15, 0, 0, 0, cst)) // …and accepted
+	for _, id := range ids {
+		o := state(id)
+		switch simulate.FateOf(id) {
+		case simulate.Late:
+			reps, _ := o["replies"].([]any)
+			if o["state"] != "closed" || len(reps) != 1 || reps[0].(map[string]any)["late"] != true {
+				t.Errorf("%s late: %v %v", id, o["state"], reps)
+			}
+		case simulate.Never:
+			if o["state"] != "open" || o["overdue"] != true {
+				t.Errorf("%s never: %v overdue %v", id, o["state"], o["overdue"])
+			}
+		case simulate.Revised:
+			if o["state"] != "closed" || o["round"] != 2.0 {
+				t.Errorf("%s revised: %v round %v", id, o["state"], o["round"])
+			}
+		}
 	}
 }
