@@ -210,7 +210,7 @@ func (b *bench) ingest(ctx context.Context) error {
 		}
 		b.res.Ingest = append(b.res.Ingest, *f)
 	}
-	n := max(b.o.Cases-(cases-1), 10*b.o.Batch/6)
+	n := max(b.o.Cases-cases, 10*b.o.Batch/6) // ten batches at least: a rate needs a run
 	f, err := phase("ingest at saturation", n, 0)
 	if err != nil {
 		return err
