@@ -40,18 +40,20 @@ type Options struct {
 	Exe         string // own service: the duban binary (default: this one)
 	RedisServer string // own service: the redis-server binary
 
-	Rates    []int         // fixed offered ingestion rates, events/s
-	RateFor  time.Duration // how long each fixed rate is offered
-	Cases    int           // open cases: what ingestion at saturation brings the total to
-	Batch    int           // events per NDJSON batch
-	Conns    int           // ingesting connections
-	Probes   int           // timer-lag probe cases per promised limit (3…22 working days)
-	LagRate  float64       // the business clock's rate while the probes come due
-	Burst    int           // deadlines of the midnight burst
-	Clients  int           // WebSocket clients of the fan-out
-	Alerts   int           // alerts pushed to them, one at a time
-	JSON     bool          // JSON on standard output instead of the table
-	Progress bool          // the live progress line on standard error
+	Rates       []int         // fixed offered ingestion rates, events/s
+	RateFor     time.Duration // how long each fixed rate is offered
+	Cases       int           // open cases: what ingestion at saturation brings the total to
+	Batch       int           // events per NDJSON batch
+	Conns       int           // ingesting connections
+	Probes      int           // timer-lag probe cases per promised limit (3…22 working days)
+	LagRate     float64       // the business clock's rate while the probes come due
+	Burst       int           // deadlines of the midnight burst
+	Clients     int           // WebSocket clients of the fan-out
+	Alerts      int           // alerts pushed to them, one at a time
+	JSON        bool          // JSON on standard output instead of the table
+	Compare     bool          // run bench/compare (the alternatives) instead
+	CompareJSON string        // --compare: also write its figures to this file
+	Progress    bool          // the live progress line on standard error
 }
 
 // Defaults are the sizes of a plain `duban bench`: about two minutes on a small machine.
@@ -104,6 +106,9 @@ type bench struct {
 func Run(ctx context.Context, o Options, stdout, stderr io.Writer) (err error) {
 	if err := o.Check(); err != nil {
 		return err
+	}
+	if o.Compare {
+		return RunCompare(ctx, o, stdout, stderr)
 	}
 	b := &bench{o: o, prog: newProgress(stderr, o.Progress), run: fmt.Sprintf("%x", clock.Wall().UnixNano()%0xffffff)}
 	defer b.prog.done()

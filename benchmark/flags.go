@@ -40,6 +40,8 @@ func Flags(fs *flag.FlagSet) *Options {
 	fs.IntVar(&o.Clients, "clients", o.Clients, "WebSocket clients of the fan-out")
 	fs.IntVar(&o.Alerts, "alerts", o.Alerts, "alerts pushed to the clients, one at a time")
 	fs.BoolVar(&o.JSON, "json", false, "print the figures as JSON")
+	fs.BoolVar(&o.Compare, "compare", false, "run the comparison with asynq and Prometheus+Alertmanager (bench/compare of a checkout)")
+	fs.StringVar(&o.CompareJSON, "compare-json", "", "--compare: also write every figure as JSON to this `file`")
 	fs.BoolVar(&o.Progress, "progress", true, "show the live progress line on standard error")
 	return &o
 }
