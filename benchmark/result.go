@@ -114,7 +114,7 @@ type LagFigures struct {
 
 // BurstFigures: Deadlines promise_overdue deadlines at one midnight; from the clock reaching
 // it to every alert committed (Fired, the service's duban_alerts_fired_total) and to every
-// alert received from /ws (Relayed).
+// alert on the alert stream that /ws and the outbound deliveries read (Relayed).
 type BurstFigures struct {
 	Deadlines        int     `json:"deadlines"`
 	FiredSeconds     float64 `json:"fired_s"`
@@ -165,7 +165,7 @@ func writeTable(w io.Writer, r *Result) {
 			fmt.Sprintf("%d alerts, %d open cases; max %.2f ms", f.Alerts, f.OpenCases, f.MaxMillis))
 	}
 	if f := r.Burst; f != nil {
-		row("midnight burst", fmt.Sprintf("fired %.2f s, on /ws %.2f s", f.FiredSeconds, f.RelayedSeconds),
+		row("midnight burst", fmt.Sprintf("fired %.2f s, on the alert stream %.2f s", f.FiredSeconds, f.RelayedSeconds),
 			fmt.Sprintf("%d deadlines, %.0f fired/s; Redis CPU %.2f s (%.0f µs per case)", f.Deadlines, f.FiredPerSecond, f.RedisCPUSeconds, f.RedisMicrosPerOp))
 	}
 	_ = tw.Flush()
