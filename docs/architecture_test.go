@@ -69,7 +69,7 @@ func TestLayers(t *testing.T) {
 				"internal/loop", "internal/wake", "internal/lease"):
 				t.Errorf("%s imports %s", pkg, d)
 			// Nothing but the program and the tests' helpers imports the wiring.
-			case under(d, "service", "demo") && !under(pkg, "cmd", "demo", "service", "e2e"):
+			case under(d, "service", "demo") && !under(pkg, "cmd", "demo", "service", "e2e", "benchmark"):
 				t.Errorf("%s imports the wiring package %s", pkg, d)
 			case under(d, "cmd", "e2e"):
 				t.Errorf("%s imports %s", pkg, d)

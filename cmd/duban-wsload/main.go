@@ -29,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/duban-gov/duban/internal/wsload"
 	"github.com/duban-gov/duban/monitor/clock"
 )
 
@@ -102,7 +103,7 @@ func parseFlags(args []string) (options, error) {
 
 // run connects the clients, triggers the alerts and reports.
 func run(ctx context.Context, cfg options, out io.Writer) error {
-	limit, err := raiseFileLimit()
+	limit, err := wsload.RaiseFileLimit()
 	if err != nil {
 		return fmt.Errorf("raise RLIMIT_NOFILE: %w", err)
 	}
@@ -116,11 +117,12 @@ func run(ctx context.Context, cfg options, out io.Writer) error {
 	defer trig.Close()
 	fmt.Fprintf(out, "open files limit %d; connecting %d clients to %s\n", limit, cfg.Clients, cfg.URL)
 	start := clock.Wall()
-	fleet, err := connect(ctx, cfg)
+	fleet, err := wsload.Connect(ctx, wsload.Options{URL: cfg.URL, Token: cfg.Token, Clients: cfg.Clients,
+		DialWorkers: cfg.DialWorkers, Department: cfg.Department})
 	if err != nil {
 		return err
 	}
-	defer fleet.close()
+	defer fleet.Close()
 	fmt.Fprintf(out, "%d clients connected and subscribed in %v\n", cfg.Clients, time.Since(start).Round(time.Millisecond))
 
 	run := fmt.Sprintf("%x", clock.Wall().UnixNano())
@@ -131,23 +133,23 @@ func run(ctx context.Context, cfg options, out io.Writer) error {
 			return ctx.Err()
 		}
 		key := fmt.Sprintf("%s-wsload-%s-%03d", cfg.Department, run, i)
-		p := fleet.expect(key)
-		p.start = clock.Wall()
-		if err := trig.fire(ctx, key, p.start); err != nil {
+		p := fleet.Expect(key)
+		p.Start = clock.Wall()
+		if err := trig.fire(ctx, key, p.Start); err != nil {
 			return fmt.Errorf("trigger alert %d: %w", i, err)
 		}
-		got := p.wait(ctx, cfg.Wait)
-		lat := p.delays()
-		fleet.forget(key)
+		got := p.Wait(ctx, cfg.Wait)
+		lat := p.Delays()
+		fleet.Forget(key)
 		all = append(all, lat...)
 		lost += cfg.Clients - got
-		fmt.Fprintf(out, "alert %2d: received by %d/%d  %v\n", i+1, got, cfg.Clients, summarize(lat))
+		fmt.Fprintf(out, "alert %2d: received by %d/%d  %v\n", i+1, got, cfg.Clients, wsload.Summarize(lat))
 	}
-	s := summarize(all)
+	s := wsload.Summarize(all)
 	fmt.Fprintf(out, "all: %d alerts x %d clients: %v lost=%d duplicates=%d errors=%d\n",
-		cfg.Alerts, cfg.Clients, s, lost, fleet.duplicates.Load(), fleet.errors.Load())
-	if lost > 0 || fleet.duplicates.Load() > 0 {
-		return fmt.Errorf("%d receipts lost, %d duplicated", lost, fleet.duplicates.Load())
+		cfg.Alerts, cfg.Clients, s, lost, fleet.Duplicates.Load(), fleet.Errors.Load())
+	if lost > 0 || fleet.Duplicates.Load() > 0 {
+		return fmt.Errorf("%d receipts lost, %d duplicated", lost, fleet.Duplicates.Load())
 	}
 	return nil
 }

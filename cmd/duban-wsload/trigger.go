@@ -1,16 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/duban-gov/duban/internal/config"
+	"github.com/duban-gov/duban/internal/wsload"
 	"github.com/duban-gov/duban/rdb"
 )
 
@@ -41,38 +40,15 @@ func newTrigger(ctx context.Context, cfg options) (trigger, error) {
 		matter: cfg.Matter, client: &http.Client{Timeout: 30 * time.Second}}, nil
 }
 
-// pushTrigger posts a case that is overdue on arrival: submitted 40 days and accepted 39
-// days before now (by this process's clock; the server's business clock must not be
-// earlier), so its promised deadline has passed and promise_overdue fires when it is applied.
+// pushTrigger posts a case that is overdue on arrival (wsload.PushOverdue), dated by this
+// process's clock: the server's business clock must not be earlier.
 type pushTrigger struct {
 	api, token, dept, matter string
 	client                   *http.Client
 }
 
 func (p *pushTrigger) fire(ctx context.Context, key string, now time.Time) error {
-	at := func(days int) string { return now.AddDate(0, 0, -days).Format(time.RFC3339) }
-	body, _ := json.Marshal([]map[string]any{
-		{"event_id": key + "-1", "case_id": key, "department": p.dept, "matter": p.matter,
-			"type": "submitted", "at": at(40), "handler": "wsload"},
-		{"event_id": key + "-2", "case_id": key, "department": p.dept, "type": "accepted", "at": at(39)},
-	})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.api+"/api/v1/events", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+p.token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var ans struct{ Accepted int }
-	if resp.StatusCode != http.StatusAccepted || json.Unmarshal(b, &ans) != nil || ans.Accepted != 2 {
-		return fmt.Errorf("POST /api/v1/events: %d %s", resp.StatusCode, b)
-	}
-	return nil
+	return wsload.PushOverdue(ctx, p.client, p.api, p.token, p.dept, p.matter, key, now)
 }
 
 func (p *pushTrigger) Close() error { return nil }

@@ -17,20 +17,6 @@ import (
 	"github.com/duban-gov/duban/rdb/rdbtest"
 )
 
-func TestSummarize(t *testing.T) {
-	ds := make([]time.Duration, 200)
-	for i := range ds {
-		ds[len(ds)-1-i] = time.Duration(i+1) * time.Millisecond
-	}
-	s := summarize(ds)
-	if s.n != 200 || s.p50 != 100*time.Millisecond || s.p99 != 198*time.Millisecond || s.max != 200*time.Millisecond || s.min != time.Millisecond {
-		t.Fatalf("%+v", s)
-	}
-	if (summarize(nil) != summary{}) {
-		t.Fatal("empty")
-	}
-}
-
 // The tool against a hub in this process, alerts straight onto the stream: every client
 // gets every alert once.
 func TestLoadAgainstAHub(t *testing.T) {
@@ -83,23 +69,6 @@ func TestFlags(t *testing.T) {
 	} {
 		if _, err := parseFlags(args); err == nil {
 			t.Errorf("%v: no error", args)
-		}
-	}
-}
-
-func TestAlertCase(t *testing.T) {
-	for _, tc := range []struct {
-		msg, want string
-		ok        bool
-	}{
-		{`{"type":"alert","cursor":"1-0","alert":{"id":"x","kind":"promise_overdue","case_id":"env-1","level":"red"}}`, "env-1", true},
-		{`{"type":"alert","cursor":"1-0","alert":{"id":"x","kind":"late_report","case_id":"env-1"}}`, "", false},
-		{`{"type":"overview","overview":{"open":1}}`, "", false},
-		{`{"type":"alert","cursor":"1-0","alert":{"kind":"promise_overdue"}}`, "", false},
-	} {
-		got, ok := alertCase([]byte(tc.msg))
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("%s: %q %v", tc.msg, got, ok)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/duban-gov/duban/benchmark"
 	"github.com/duban-gov/duban/demo"
 	"github.com/duban-gov/duban/internal/cli"
 	"github.com/duban-gov/duban/service"
@@ -27,6 +28,8 @@ func (a *app) commands() []*cli.Command {
 			Setup: a.reportCmd},
 		{Name: "import", Args: "FILE", Summary: "backfill events from an NDJSON or CSV file", About: importAbout,
 			Setup: a.importCmd},
+		{Name: "bench", Summary: "measure a service from outside: ingestion, timers, memory, live feed", About: benchAbout,
+			Setup: a.benchCmd},
 		{Name: "version", Summary: "print the version", About: "Version prints duban's version and the Go version it was built with.",
 			Setup: a.versionCmd},
 		{Name: "help", Args: "[COMMAND]", Summary: "list the commands, or show one's usage and flags",
@@ -148,6 +151,23 @@ func (a *app) importCmd(flags *flag.FlagSet) cli.Runner {
 	}
 }
 
+func (a *app) benchCmd(fs *flag.FlagSet) cli.Runner {
+	o := benchmark.Flags(fs)
+	return func(ctx context.Context, args []string) error {
+		if len(args) > 0 {
+			return cli.Usagef("unexpected argument %q", args[0])
+		}
+		if a.getenv(benchmark.ChildEnv) == "1" { // the service the bench started
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return err
+			}
+			return benchmark.RunChild(ctx, cfg, a.serviceOptions(), a.stdout)
+		}
+		return benchmark.Run(ctx, *o, a.stdout, a.stderr)
+	}
+}
+
 // The descriptions of `duban help COMMAND`.
 const (
 	serveAbout = `Serve runs the service: the push API, the timers that raise alerts, the wall screen,
@@ -173,4 +193,9 @@ orders-YYYY-Qn.json, .csv (UTF-8 with BOM) and .html into --out (the current dir
 checked and stored as the push API would. Each rejected event is one line on standard
 error and the summary one line on standard output; the other events are stored, and the
 exit code is 1 when any was rejected. Importing a file again stores nothing twice.`
+
+	benchAbout = `Bench measures a duban service from a separate process, over its API: ingestion
+rate and receipt-to-applied latency, timer lag, a midnight burst, Redis memory per open
+case, the service's memory and the WebSocket fan-out. Without --url it starts a
+redis-server and a service of its own, on a business clock it steers. docs/benchmarks.md.`
 )

@@ -8,6 +8,7 @@
 //	duban rank [--config FILE] [--force] YYYY-MM
 //	duban import [--config FILE] [--format ndjson|csv] [--historical] FILE
 //	                                     backfill events from NDJSON or CSV (FILE - is stdin)
+//	duban bench [--url URL] [--json]     measure a service from outside (docs/benchmarks.md)
 //	duban version, duban --version
 //	duban help [COMMAND], duban --help
 //

@@ -1,4 +1,4 @@
-package main
+package wsload
 
 import (
 	"bytes"
@@ -16,35 +16,36 @@ import (
 	"github.com/duban-gov/duban/monitor/clock"
 )
 
-// fleet is the open clients and the alerts they are waiting for.
-type fleet struct {
+// Fleet is the open clients and the alerts they are waiting for.
+type Fleet struct {
 	conns      []*websocket.Conn
-	probes     sync.Map // alert key (its case_id) → *probe
+	probes     sync.Map // alert key (its case_id) → *Probe
 	closing    atomic.Bool
 	readers    sync.WaitGroup
-	duplicates atomic.Int64 // an alert received twice by one client
-	errors     atomic.Int64 // connections that failed before the end
+	Duplicates atomic.Int64 // an alert received twice by one client
+	Errors     atomic.Int64 // connections that failed before the end
 }
 
-// probe is one triggered alert: when it was triggered, and each client's delay.
-type probe struct {
-	start time.Time
+// Probe is one triggered alert: when it was triggered, and each client's delay.
+type Probe struct {
+	Start time.Time      // set it just before triggering the alert
 	lat   []atomic.Int64 // per client, nanoseconds; 0 until received
 	got   atomic.Int32
 	done  chan struct{}
 }
 
-// expect registers the alert key, starting its clock.
-func (f *fleet) expect(key string) *probe {
-	p := &probe{start: clock.Wall(), lat: make([]atomic.Int64, len(f.conns)), done: make(chan struct{})}
+// Expect registers the alert key, starting its clock.
+func (f *Fleet) Expect(key string) *Probe {
+	p := &Probe{Start: clock.Wall(), lat: make([]atomic.Int64, len(f.conns)), done: make(chan struct{})}
 	f.probes.Store(key, p)
 	return p
 }
 
-func (f *fleet) forget(key string) { f.probes.Delete(key) }
+// Forget drops the alert key.
+func (f *Fleet) Forget(key string) { f.probes.Delete(key) }
 
-// wait waits until every client has the alert, or for at most d; it returns how many have.
-func (p *probe) wait(ctx context.Context, d time.Duration) int {
+// Wait waits until every client has the alert, or for at most d; it returns how many have.
+func (p *Probe) Wait(ctx context.Context, d time.Duration) int {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -55,8 +56,8 @@ func (p *probe) wait(ctx context.Context, d time.Duration) int {
 	return int(p.got.Load())
 }
 
-// delays returns the delays of the clients that received the alert.
-func (p *probe) delays() []time.Duration {
+// Delays returns the delays of the clients that received the alert.
+func (p *Probe) Delays() []time.Duration {
 	out := make([]time.Duration, 0, len(p.lat))
 	for i := range p.lat {
 		if ns := p.lat[i].Load(); ns > 0 {
@@ -66,9 +67,18 @@ func (p *probe) delays() []time.Duration {
 	return out
 }
 
-// connect opens and subscribes cfg.Clients clients, DialWorkers handshakes at a time.
-func connect(ctx context.Context, cfg options) (*fleet, error) {
-	f := &fleet{conns: make([]*websocket.Conn, cfg.Clients)}
+// Options say which clients Connect opens.
+type Options struct {
+	URL         string // ws://host:port/ws
+	Token       string // the clients' token (a viewer's)
+	Clients     int    // how many clients
+	DialWorkers int    // concurrent handshakes while connecting
+	Department  string // the department the clients subscribe to (promise_overdue alerts only)
+}
+
+// Connect opens and subscribes cfg.Clients clients, DialWorkers handshakes at a time.
+func Connect(ctx context.Context, cfg Options) (*Fleet, error) {
+	f := &Fleet{conns: make([]*websocket.Conn, cfg.Clients)}
 	u, err := url.Parse(cfg.URL)
 	if err != nil {
 		return nil, fmt.Errorf("-url: %w", err)
@@ -161,17 +171,17 @@ func dialOne(ctx context.Context, d *websocket.Dialer, u string, h http.Header, 
 }
 
 // read records client i's receipts until its connection ends.
-func (f *fleet) read(i int, c *websocket.Conn) {
+func (f *Fleet) read(i int, c *websocket.Conn) {
 	for {
 		_, b, err := c.ReadMessage()
 		now := clock.Wall()
 		if err != nil {
 			if !f.closing.Load() {
-				f.errors.Add(1)
+				f.Errors.Add(1)
 			}
 			return
 		}
-		caseID, ok := alertCase(b)
+		caseID, ok := AlertCase(b)
 		if !ok {
 			continue
 		}
@@ -179,9 +189,9 @@ func (f *fleet) read(i int, c *websocket.Conn) {
 		if !ok {
 			continue
 		}
-		p := v.(*probe)
-		if !p.lat[i].CompareAndSwap(0, max(int64(now.Sub(p.start)), 1)) {
-			f.duplicates.Add(1)
+		p := v.(*Probe)
+		if !p.lat[i].CompareAndSwap(0, max(int64(now.Sub(p.Start)), 1)) {
+			f.Duplicates.Add(1)
 			continue
 		}
 		if int(p.got.Add(1)) == len(p.lat) {
@@ -190,8 +200,8 @@ func (f *fleet) read(i int, c *websocket.Conn) {
 	}
 }
 
-// close closes every client and waits for the readers.
-func (f *fleet) close() {
+// Close closes every client and waits for the readers.
+func (f *Fleet) Close() {
 	f.closing.Store(true)
 	for _, c := range f.conns {
 		c.Close()
@@ -199,11 +209,11 @@ func (f *fleet) close() {
 	f.readers.Wait()
 }
 
-// alertCase finds the case_id of a promise_overdue alert message without decoding it all:
+// AlertCase finds the case_id of a promise_overdue alert message without decoding it all:
 // the load tool must cost the machine as little as it can, since it shares it with the
 // server it measures. The server's messages are compact JSON of a fixed shape
 // ({"type":"alert","cursor":…,"alert":{…}}), and case ids need no escaping.
-func alertCase(b []byte) (string, bool) {
+func AlertCase(b []byte) (string, bool) {
 	if !bytes.HasPrefix(b, []byte(`{"type":"alert"`)) || !bytes.Contains(b, []byte(`"kind":"promise_overdue"`)) {
 		return "", false
 	}
