@@ -84,7 +84,7 @@ func (a *app) rankCmd(fs *flag.FlagSet) cli.Runner {
 		if err := service.RequireRedis(cfg); err != nil {
 			return err
 		}
-		return a.rank(ctx, cfg, year, month, *force)
+		return service.Rank(ctx, cfg, a.log, a.stdout, year, month, *force)
 	}
 }
 
