@@ -56,7 +56,9 @@ func TestDatabaseAwayAndBack(t *testing.T) {
 			}
 			px.setCut(false)
 			eventually.Describing(t, 30*time.Second, func() string { return "status " + status() }, func() bool {
-				return countStored(t, store, caseIDs("away", 1, 6)) == 10 && status() == sqlpoll.StatusOK
+				// The recovery's log line is written just after the status turns OK.
+				return countStored(t, store, caseIDs("away", 1, 6)) == 10 && status() == sqlpoll.StatusOK &&
+					strings.Count(r.log.String(), "msg=source_up") >= 2
 			})
 			logs := r.log.String()
 			if n := strings.Count(logs, "msg=source_down"); n != 2 {
