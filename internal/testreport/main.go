@@ -34,6 +34,7 @@ func main() {
 func report(in io.Reader, out io.Writer) int {
 	outputs := map[key]*strings.Builder{}
 	var skipped []key
+	running := map[key]bool{} // tests started and not yet ended: a hang or a crash names them
 	failed := false
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
@@ -58,6 +59,8 @@ func report(in io.Reader, out io.Writer) int {
 				outputs[k] = b
 			}
 			b.WriteString(e.Output)
+		case "run":
+			running[k] = true
 		case "skip":
 			if e.Test != "" {
 				skipped = append(skipped, k)
@@ -67,12 +70,28 @@ func report(in io.Reader, out io.Writer) int {
 			if e.Test != "" {
 				fmt.Fprintf(out, "--- FAIL: %s (%s)\n%s", e.Test, e.Package, text(outputs[k]))
 			} else {
+				// A package that timed out or crashed ends without ending its running tests:
+				// their output (the panic's goroutines among it) says where they stood.
+				var stuck []key
+				for r := range running {
+					if r.pkg == e.Package {
+						stuck = append(stuck, r)
+					}
+				}
+				sort.Slice(stuck, func(i, j int) bool { return stuck[i].test < stuck[j].test })
+				for _, r := range stuck {
+					fmt.Fprintf(out, "--- DID NOT FINISH: %s (%s)\n%s", r.test, r.pkg, text(outputs[r]))
+					delete(running, r)
+				}
 				fmt.Fprintf(out, "%sFAIL\t%s\t%.3fs\n", text(outputs[k]), e.Package, e.Elapsed)
 			}
 		case "pass":
 			if e.Test == "" {
 				fmt.Fprintf(out, "ok  \t%s\t%.3fs\n", e.Package, e.Elapsed)
 			}
+		}
+		if e.Action == "pass" || e.Action == "fail" || e.Action == "skip" {
+			delete(running, k)
 		}
 		if e.Action != "output" && e.Action != "run" && e.Action != "pause" && e.Action != "cont" && e.Action != "skip" {
 			delete(outputs, k)

@@ -15,6 +15,8 @@ func TestReport(t *testing.T) {
 		`{"Action":"run","Package":"p","Test":"TestBad"}`,
 		`{"Action":"output","Package":"p","Test":"TestBad","Output":"    x_test.go:12: want 2, got 3\n"}`,
 		`{"Action":"fail","Package":"p","Test":"TestBad"}`,
+		`{"Action":"run","Package":"p","Test":"TestHangs"}`,
+		`{"Action":"output","Package":"p","Test":"TestHangs","Output":"panic: test timed out after 30m0s\n\tTestHangs (30m0s)\n"}`,
 		`{"Action":"fail","Package":"p","Elapsed":1.5}`,
 		`{"Action":"pass","Package":"q","Elapsed":0.25}`,
 		`{"ImportPath":"r","Action":"build-output","Output":"# r\nr/x.go:3:1: syntax error\n"}`,
@@ -25,9 +27,13 @@ func TestReport(t *testing.T) {
 		t.Errorf("exit code %d, want 1 after a failure", code)
 	}
 	got := out.String()
+	if strings.Contains(got, "DID NOT FINISH: TestBad") || strings.Contains(got, "DID NOT FINISH: TestSkip") {
+		t.Errorf("a test that ended is reported as not finished:\n%s", got)
+	}
 	for _, want := range []string{
 		"--- FAIL: TestBad (p)\n    x_test.go:12: want 2, got 3\n",
 		"FAIL\tp\t1.500s\n",
+		"--- DID NOT FINISH: TestHangs (p)\npanic: test timed out after 30m0s\n",
 		"ok  \tq\t0.250s\n",
 		"1 tests SKIPPED",
 		"p TestSkip: x_test.go:9: SKIPPED: chromium not installed — the browser test did not run",
