@@ -48,6 +48,9 @@ func chromium(t testing.TB) string {
 }
 
 // browser starts a headless Chromium with a 1920×1080 window and an empty profile.
+// browserLimit bounds one test's use of its browser.
+const browserLimit = 8 * time.Minute
+
 func browser(t *testing.T) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -60,11 +63,15 @@ func browser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1920, 1080),
 	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	// A browser action that waits for an element which never comes waits for ever: the
+	// limit turns such a hang into this test's failure instead of the package's timeout.
+	limit, cancelLimit := context.WithTimeout(context.Background(), browserLimit)
+	actx, cancelAlloc := chromedp.NewExecAllocator(limit, opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
 	t.Cleanup(func() {
 		cancelTab()
 		cancelAlloc()
+		cancelLimit()
 	})
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1920, 1080)); err != nil {
 		t.Fatalf("start chromium: %v", err)

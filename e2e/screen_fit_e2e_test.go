@@ -336,13 +336,14 @@ func TestWallScreenFitsOnTheDemo(t *testing.T) {
 		// The newest alert's case (on a loaded machine the ticker may still be filling).
 		const row = `#ticker li:not([hidden])[data-case]:not([data-case=""])`
 		waitPage(t, ctx, "a ticker row with a case", `!!document.querySelector('`+row+`')`, 30*time.Second)
-		id := js[string](t, ctx, `document.querySelector('`+row+`').dataset.case`)
+		// Pick a row and click it in one step inside the page: the ticker moves on, and a
+		// row picked first may be gone by the time a separate click looks for it (chromedp's
+		// Click then waits for ever).
+		id := js[string](t, ctx, `(() => { const r = document.querySelector('`+row+`');
+			r.querySelector('.msg').click(); return r.dataset.case; })()`)
 		code, c, _ := in.Do("GET", "/api/v1/cases/"+id, "", "")
 		if code != 200 {
 			t.Fatalf("case %s: %d %v", id, code, c)
-		}
-		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#ticker li:not([hidden])[data-case="`+id+`"] .msg`))); err != nil {
-			t.Fatal(err)
 		}
 		waitPage(t, ctx, "the case view", `!!document.querySelector('#case:not([hidden]) [data-case=matter]')`, 10*time.Second)
 		checkNothingClipped(t, ctx, "#case")
