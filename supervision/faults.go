@@ -5,25 +5,17 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/duban-gov/duban/monitor/alerting"
 )
 
-// Fault is one accountability count an order adds. A missed reply (a round's order_overdue,
-// not exempted, of an order not withdrawn) is a recorded fault of the department, of no
-// handler, in the year of the alert's instant. An accepted order whose determination names a
-// handler with direct responsibility is one confirmed fault of each such handler and one of
-// the department however many handlers it names, in the order's fault year (FaultYear).
-type Fault struct {
-	Year       int    `json:"year"`
-	Department string `json:"department"`
-	Handler    string `json:"handler,omitempty"`
-	Confirmed  bool   `json:"confirmed"`
-}
+// Fault is one fault unit: a department's missed reply (Handler empty) or a confirmed
+// responsibility. It is the alert rules' fault unit, so orders' and cases' faults are
+// counted, diffed and relayed alike.
+type Fault = alerting.Fault
 
 // FaultDelta is a change of one fault count.
-type FaultDelta struct {
-	Fault
-	Delta int `json:"delta"`
-}
+type FaultDelta = alerting.FaultDelta
 
 // FaultYear is the year an order's confirmed faults belong to: the year of the earliest
 // instant among its alerts (when the fault happened), or, for an order without alerts, the
@@ -73,36 +65,8 @@ func Faults(o Order, loc *time.Location) map[string]Fault {
 	return out
 }
 
-// DiffFaults lists the count changes from an order's old faults to its new ones, in a
-// stable order (year, department, handler, confirmed, delta).
-func DiffFaults(old, cur map[string]Fault) []FaultDelta {
-	var out []FaultDelta
-	for u, f := range old {
-		if g, ok := cur[u]; !ok || g != f {
-			out = append(out, FaultDelta{Fault: f, Delta: -1})
-		}
-	}
-	for u, f := range cur {
-		if g, ok := old[u]; !ok || g != f {
-			out = append(out, FaultDelta{Fault: f, Delta: 1})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		switch {
-		case a.Year != b.Year:
-			return a.Year < b.Year
-		case a.Department != b.Department:
-			return a.Department < b.Department
-		case a.Handler != b.Handler:
-			return a.Handler < b.Handler
-		case a.Confirmed != b.Confirmed:
-			return !a.Confirmed
-		}
-		return a.Delta < b.Delta
-	})
-	return out
-}
+// DiffFaults lists the count changes from an order's old faults to its new ones.
+func DiffFaults(old, cur map[string]Fault) []FaultDelta { return alerting.DiffFaults(old, cur) }
 
 // DepartmentTally is one department's order figures of a year in accountability.
 type DepartmentTally struct {

@@ -14,6 +14,9 @@ type Fault struct {
 	Year       int    `json:"year"`
 	Department string `json:"department"`
 	Handler    string `json:"handler,omitempty"` // empty when no handler was reported
+	// Confirmed: a fault whose responsibility a supervision order's review confirmed
+	// (package supervision); a case's own faults are recorded, never confirmed.
+	Confirmed bool `json:"confirmed,omitempty"`
 }
 
 // decisionOverdue is the fault unit shared by a case's promise_overdue and
@@ -53,8 +56,9 @@ type FaultDelta struct {
 	Delta int `json:"delta"`
 }
 
-// DiffFaults lists the count changes from a case's old faults to its new ones, in a stable
-// order.
+// DiffFaults lists the count changes from old fault units to new ones (a case's, or a
+// supervision order's), in a stable order: year, department, handler, recorded before
+// confirmed, then delta.
 func DiffFaults(old, cur map[string]Fault) []FaultDelta {
 	var out []FaultDelta
 	for u, f := range old {
@@ -77,6 +81,9 @@ func DiffFaults(old, cur map[string]Fault) []FaultDelta {
 		}
 		if a.Handler != b.Handler {
 			return a.Handler < b.Handler
+		}
+		if a.Confirmed != b.Confirmed {
+			return !a.Confirmed
 		}
 		return a.Delta < b.Delta
 	})
