@@ -46,12 +46,6 @@ func RunChild(ctx context.Context, cfg *config.Config, o service.Options, stdout
 		rate = 1
 	}
 	clk := newSteerClock(start, rate)
-	store, err := service.OpenStore(ctx, cfg, o.Logger)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	o.Config, o.Store, o.Clock = cfg, store, clock.InZone(clk, cfg.Location)
 	o.OnListen = func(addr string) { fmt.Fprintf(stdout, "%s%s\n", listenPrefix, addr) }
 	o.WrapHandler = func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -67,6 +61,7 @@ func RunChild(ctx context.Context, cfg *config.Config, o service.Options, stdout
 				}
 				var t time.Time
 				if s.Set != "" {
+					var err error
 					if t, err = time.Parse(time.RFC3339Nano, s.Set); err != nil {
 						http.Error(w, "set: "+err.Error(), http.StatusBadRequest)
 						return
@@ -81,9 +76,5 @@ func RunChild(ctx context.Context, cfg *config.Config, o service.Options, stdout
 			_ = json.NewEncoder(w).Encode(s)
 		})
 	}
-	svc, err := service.New(ctx, o)
-	if err != nil {
-		return err
-	}
-	return svc.Run(ctx)
+	return service.ServeOn(ctx, cfg, clock.InZone(clk, cfg.Location), o)
 }

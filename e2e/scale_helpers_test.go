@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -15,10 +14,10 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/duban-gov/duban/demo"
-	"github.com/duban-gov/duban/internal/cli"
 	"github.com/duban-gov/duban/internal/config"
 	"github.com/duban-gov/duban/internal/eventually"
 	"github.com/duban-gov/duban/internal/syncbuf"
+	"github.com/duban-gov/duban/service"
 	"github.com/duban-gov/duban/service/servicetest"
 )
 
@@ -48,23 +47,10 @@ func startDuban(t testing.TB, args []string, env map[string]string, config strin
 
 // runDemo is the servicetest.Runner of `duban demo` with the environment env.
 func runDemo(env map[string]string, stdout *syncbuf.Buffer) servicetest.Runner {
-	return func(ctx context.Context, logs io.Writer, onListen func(string), wrap func(http.Handler) http.Handler) int {
-		getenv := func(k string) string { return env[k] }
-		zone := &cli.LogZone{}
-		log := cli.NewLogger(logs, zone)
-		cfg, err := config.Load(env["DUBAN_CONFIG"], getenv)
-		if err != nil {
-			fmt.Fprintf(logs, "configuration error: %v\n", err)
-			return cli.ExitConfig
-		}
-		zone.Set(cfg.Location)
-		if err := demo.Run(ctx, demo.Options{Config: cfg, Logger: log, Stdout: stdout, Getenv: getenv,
-			OnListen: onListen, WrapHandler: wrap, Version: "test"}); err != nil {
-			fmt.Fprintf(logs, "demo: %v\n", err)
-			return cli.ExitFailed
-		}
-		return cli.ExitOK
-	}
+	return servicetest.Command(env, func(ctx context.Context, cfg *config.Config, getenv func(string) string, o service.Options) error {
+		return demo.Run(ctx, demo.Options{Config: cfg, Logger: o.Logger, Stdout: stdout, Getenv: getenv,
+			OnListen: o.OnListen, WrapHandler: o.WrapHandler, Version: o.Version})
+	})
 }
 
 // feed is a live-feed client that reads every message in the background, as a wall screen

@@ -74,7 +74,11 @@ func Serve(ctx context.Context, cfg *config.Config, o Options) error {
 	if err := RequireRedis(cfg); err != nil {
 		return err
 	}
-	clk := BusinessClock(cfg, o.Logger)
+	return ServeOn(ctx, cfg, BusinessClock(cfg, o.Logger), o)
+}
+
+// ServeOn is Serve on the business clock clk (a drill's or a test's manual clock).
+func ServeOn(ctx context.Context, cfg *config.Config, clk clock.Clock, o Options) error {
 	o.Logger.Info("starting", "listen", cfg.Listen, "redis", cfg.Redis.Redacted(),
 		"timezone", cfg.Timezone, "business_now", clk.Now().In(cfg.Location))
 	store, err := OpenStore(ctx, cfg, o.Logger)

@@ -142,6 +142,19 @@ func Serve(env map[string]string) Runner { return ServeOn(env, nil) }
 // ServeOn is Serve on the business clock clk, a manual clock the test moves (nil: the clock
 // the settings give, as Serve).
 func ServeOn(env map[string]string, clk clock.Clock) Runner {
+	return Command(env, func(ctx context.Context, cfg *config.Config, _ func(string) string, o service.Options) error {
+		if clk == nil {
+			return service.Serve(ctx, cfg, o)
+		}
+		return service.ServeOn(ctx, cfg, clock.InZone(clk, cfg.Location), o)
+	})
+}
+
+// Command is the Runner of a command that runs the service (serve, demo): it loads the
+// configuration from env as the command would (DUBAN_LISTEN defaulting to 127.0.0.1:0),
+// logs in the service's format in the configured zone, runs run with the options the test
+// needs, and maps its result to the command's exit code.
+func Command(env map[string]string, run func(ctx context.Context, cfg *config.Config, getenv func(string) string, o service.Options) error) Runner {
 	return func(ctx context.Context, logs io.Writer, onListen func(string), wrap func(http.Handler) http.Handler) int {
 		getenv := func(k string) string {
 			if v, ok := env[k]; ok || k != "DUBAN_LISTEN" {
@@ -157,32 +170,12 @@ func ServeOn(env map[string]string, clk clock.Clock) Runner {
 			return cli.ExitConfig
 		}
 		zone.Set(cfg.Location)
-		o := service.Options{Logger: log, Version: "test", OnListen: onListen, WrapHandler: wrap}
-		if clk == nil {
-			err = service.Serve(ctx, cfg, o)
-		} else {
-			err = serveOn(ctx, cfg, clock.InZone(clk, cfg.Location), o)
-		}
-		if err != nil {
-			fmt.Fprintf(logs, "serve: %v\n", err)
+		if err := run(ctx, cfg, getenv, service.Options{Logger: log, Version: "test", OnListen: onListen, WrapHandler: wrap}); err != nil {
+			fmt.Fprintf(logs, "%v\n", err)
 			return cli.ExitFailed
 		}
 		return cli.ExitOK
 	}
-}
-
-func serveOn(ctx context.Context, cfg *config.Config, clk clock.Clock, o service.Options) error {
-	store, err := service.OpenStore(ctx, cfg, o.Logger)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	o.Config, o.Store, o.Clock = cfg, store, clk
-	svc, err := service.New(ctx, o)
-	if err != nil {
-		return err
-	}
-	return svc.Run(ctx)
 }
 
 // WriteConfig writes config to a file in a temporary directory of t and returns its path.
