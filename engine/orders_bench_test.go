@@ -58,24 +58,8 @@ func BenchmarkOrdersMidnightBurst(b *testing.B) {
 		wg.Wait()
 		midnight := at("2026-03-18 00:00")
 
-		var count sync.Mutex
-		total, counting := 0, false
-		relayed := make(chan struct{})
-		w.relay, err = engine.NewRelay(engine.RelayOptions{Store: store, Clock: clk, Loc: shanghai, Relayed: func(k int) {
-			count.Lock()
-			defer count.Unlock()
-			if !counting {
-				return
-			}
-			total += k
-			if total >= n { // one outbox entry per order: its tick at midnight
-				select {
-				case <-relayed:
-				default:
-					close(relayed)
-				}
-			}
-		}})
+		counter := newRelayCounter(n) // one outbox entry per order: its tick at midnight
+		w.relay, err = engine.NewRelay(engine.RelayOptions{Store: store, Clock: clk, Loc: shanghai, Relayed: counter.relayed})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -92,15 +76,13 @@ func BenchmarkOrdersMidnightBurst(b *testing.B) {
 		runCtx, cancel := context.WithCancel(ctx)
 		w.run(runCtx)
 		waitRelayed(b, store) // the openings' entries
-		count.Lock()
-		counting = true
-		count.Unlock()
+		counter.arm()
 		b.ResetTimer()
 		t0 := time.Now()
 		clk.Set(midnight)
 		waitIdle(b, store, midnight)
 		fired := time.Since(t0)
-		<-relayed
+		<-counter.done
 		all := time.Since(t0)
 		b.StopTimer()
 		cancel()
