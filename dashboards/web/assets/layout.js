@@ -26,3 +26,21 @@ export function fitRows(box, rows) {
   }
   return hidden;
 }
+
+// placeRows makes list hold nodes, in order, moving only the rows that changed place (a row
+// taken out and put back would slide in again, restarting its animations), and shows empty
+// instead of the list when there are none.
+export function placeRows(list, empty, nodes) {
+  let cur = list.firstChild;
+  for (const n of nodes) {
+    if (cur === n) cur = cur.nextSibling;
+    else list.insertBefore(n, cur);
+  }
+  while (cur) {
+    const next = cur.nextSibling;
+    cur.remove();
+    cur = next;
+  }
+  empty.hidden = nodes.length > 0;
+  list.hidden = nodes.length === 0;
+}

@@ -5,7 +5,7 @@
 // Bounded like the ticker: a screen left on the wall for weeks holds the same memory.
 
 import { el, orderStateName, fmtShortDate } from './text.js';
-import { fitText, fitRows } from './layout.js';
+import { fitText, fitRows, placeRows } from './layout.js';
 
 const maxKept = 300;
 const maxShown = 12;
@@ -83,19 +83,7 @@ export class OrderList {
       return this.row(it, deptName);
     });
     for (const id of this.rows.keys()) if (!keep.has(id)) this.rows.delete(id);
-    // Move only what changed place: a row taken out and put back would slide in again.
-    let cur = this.list.firstChild;
-    for (const n of nodes) {
-      if (cur === n) cur = cur.nextSibling;
-      else this.list.insertBefore(n, cur);
-    }
-    while (cur) {
-      const next = cur.nextSibling;
-      cur.remove();
-      cur = next;
-    }
-    this.empty.hidden = nodes.length > 0;
-    this.list.hidden = nodes.length === 0;
+    placeRows(this.list, this.empty, nodes);
     for (const n of nodes) fitText(n.querySelector('.what'), 16);
     fitRows(this.list, nodes);
     const pending = all.filter((it) => rank(it.o) < 4).length;

@@ -4,7 +4,7 @@
 // list (app.js), not by a listener per row.
 
 import { el, kindName, alertLevelName, fmtWhen } from './text.js';
-import { fitText, fitRows } from './layout.js';
+import { fitText, fitRows, placeRows } from './layout.js';
 
 const maxKept = 200; // alerts kept in memory
 const maxShown = 24; // rows drawn; those that do not fit the panel whole are hidden
@@ -78,20 +78,7 @@ export class Ticker {
       return this.row(it, deptName, today);
     });
     for (const id of this.rows.keys()) if (!keep.has(id)) this.rows.delete(id);
-    // Move only what changed place: a row taken out and put back would restart its
-    // animations at every redraw.
-    let cur = this.list.firstChild;
-    for (const n of nodes) {
-      if (cur === n) cur = cur.nextSibling;
-      else this.list.insertBefore(n, cur);
-    }
-    while (cur) {
-      const next = cur.nextSibling;
-      cur.remove();
-      cur = next;
-    }
-    this.empty.hidden = nodes.length > 0;
-    this.list.hidden = nodes.length === 0;
+    placeRows(this.list, this.empty, nodes);
     // Nothing cut: each headline fits its line (a long department name is drawn smaller),
     // and rows that do not fit the panel whole are hidden.
     for (const n of nodes) {
