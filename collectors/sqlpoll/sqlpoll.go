@@ -360,6 +360,7 @@ func (p *poller) poll(ctx context.Context) error {
 			return errLeaseLost
 		}
 		clear(p.counts)
+		p.recovered() // logged before the status turns OK, so whoever sees OK sees the line
 		p.setStatus(StatusOK)
 		// Behind: a full page of new rows; a full page of the overlap is no lag.
 		p.record(ctx, true, StatusOK, full && rd.less(read, next))
