@@ -5,48 +5,26 @@ import (
 	"encoding/csv"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/duban-gov/duban/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites the file under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./dashboards/ranking -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; if the change is intended, run go test ./dashboards/ranking -update and review the diff\ngot:\n%s", path, got)
-	}
-}
 
 func TestGolden(t *testing.T) {
 	r := marchRanking()
-	golden(t, "2026-03.json", append(marshal(t, r), '\n'))
+	golden.Check(t, "2026-03.json", append(marshal(t, r), '\n'))
 	var c, h bytes.Buffer
 	if err := WriteCSV(&c, r); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "2026-03.csv", c.Bytes())
+	golden.Check(t, "2026-03.csv", c.Bytes())
 	if err := WriteHTML(&h, r); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "2026-03.html", h.Bytes())
+	golden.Check(t, "2026-03.html", h.Bytes())
 }
 
 // midMarch is when the provisional fixture is computed: 10:30 on 18 March, mid-month.
@@ -68,11 +46,11 @@ func TestGoldenProvisional(t *testing.T) {
 	if err := WriteCSV(&c, r); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "2026-03-provisional.csv", c.Bytes())
+	golden.Check(t, "2026-03-provisional.csv", c.Bytes())
 	if err := WriteHTML(&h, r); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "2026-03-provisional.html", h.Bytes())
+	golden.Check(t, "2026-03-provisional.html", h.Bytes())
 	// JSON is the published month's document: Provisional is the API's to write.
 	if got := string(marshal(t, r)); strings.Contains(got, "provisional") {
 		t.Errorf("the stored document carries provisional: %s", got)

@@ -6,40 +6,17 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/duban-gov/duban/internal/golden"
 	"github.com/duban-gov/duban/monitor"
 	"github.com/duban-gov/duban/monitor/workday"
 	"github.com/duban-gov/duban/supervision"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites the file under -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./supervision/report -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; if the change is intended, run go test ./supervision/report -update and review the diff\ngot:\n%s", path, got)
-	}
-}
 
 var shanghai = func() *time.Location {
 	loc, err := time.LoadLocation("Asia/Shanghai")
@@ -185,16 +162,16 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "orders-2026-Q4.json", append(raw, '\n'))
+	golden.Check(t, "orders-2026-Q4.json", append(raw, '\n'))
 	var c, h bytes.Buffer
 	if err := WriteCSV(&c, r); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "orders-2026-Q4.csv", c.Bytes())
+	golden.Check(t, "orders-2026-Q4.csv", c.Bytes())
 	if err := WriteHTML(&h, r); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "orders-2026-Q4.html", h.Bytes())
+	golden.Check(t, "orders-2026-Q4.html", h.Bytes())
 	wellFormed(t, h.Bytes())
 }
 
@@ -292,7 +269,7 @@ func TestNotice(t *testing.T) {
 	if err := WriteNotice(&b, noticeInput(o)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "notice-DB-2026-000012.html", b.Bytes())
+	golden.Check(t, "notice-DB-2026-000012.html", b.Bytes())
 	wellFormed(t, b.Bytes())
 	page := b.String()
 	for _, want := range []string{
